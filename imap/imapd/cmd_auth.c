@@ -1,0 +1,2 @@
+/* cmd_auth.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* cmd_session.c -- not written yet. */
+#include "config.h"

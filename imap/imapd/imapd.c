@@ -1,0 +1,2 @@
+/* imapd.c -- not written yet. */
+int main(void) { return 1; }

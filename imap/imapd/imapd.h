@@ -1,0 +1,1 @@
+/* imapd.h -- not written yet. */

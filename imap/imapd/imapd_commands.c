@@ -1,0 +1,2 @@
+/* imapd_commands.c -- not written yet. */
+#include "config.h"

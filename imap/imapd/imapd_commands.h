@@ -1,0 +1,1 @@
+/* imapd_commands.h -- not written yet. */

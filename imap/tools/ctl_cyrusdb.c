@@ -1,0 +1,2 @@
+/* ctl_cyrusdb.c -- not written yet. */
+int main(void) { return 1; }

@@ -1,0 +1,2 @@
+/* cyrusdb.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,1 @@
+/* cyrusdb.h -- not written yet. */

@@ -1,0 +1,2 @@
+/* cyrusdb_berkeley.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* imapparse.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,1 @@
+/* lock.h -- not written yet. */

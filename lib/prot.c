@@ -1,0 +1,2 @@
+/* prot.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* prot_deflate.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,1 @@
+/* prot_deflate.h -- not written yet. */

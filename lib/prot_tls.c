@@ -1,0 +1,2 @@
+/* prot_tls.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* saslserver.c -- not written yet. */
+#include "config.h"

@@ -1,0 +1,1 @@
+/* saslserver.h -- not written yet. */

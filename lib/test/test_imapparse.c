@@ -1,0 +1,4 @@
+/* test_imapparse.c -- not written yet. */
+#include "lib/test/unit.h"
+static void test_placeholder(void) { CHECK(0); }
+UNIT_TESTS(UNIT_T(test_placeholder))

@@ -1,0 +1,1 @@
+/* util.h -- not written yet. */

@@ -1,0 +1,2 @@
+/* children.c -- not written yet. */
+#include "config.h"

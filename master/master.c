@@ -1,0 +1,2 @@
+/* master.c -- not written yet. */
+int main(void) { return 1; }

@@ -1,0 +1,2 @@
+/* masterconf.c -- not written yet. */
+#include "config.h"

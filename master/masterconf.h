@@ -1,0 +1,1 @@
+/* masterconf.h -- not written yet. */

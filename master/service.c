@@ -1,0 +1,2 @@
+/* service.c -- not written yet. */
+#include "config.h"

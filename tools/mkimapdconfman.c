@@ -1,0 +1,2 @@
+/* mkimapdconfman.c -- not written yet. */
+int main(void) { return 1; }
