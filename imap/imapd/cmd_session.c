@@ -1,2 +1,239 @@
-/* cmd_session.c -- not written yet. */
+/* cmd_session.c -- commands valid in any state: CAPABILITY, NOOP, LOGOUT,
+ * ID (RFC 2971), and ENABLE (RFC 5161). */
 #include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "imap/imapd/imapd.h"
+#include "imap/imapd/imapd_commands.h"
+#include "lib/log.h"
+
+/* Names a client may ENABLE, and the session bit for each. */
+static const struct {
+    const char *name;
+    unsigned bit;
+} extensions[] = {
+    { "CONDSTORE", IMAPD_EXT_CONDSTORE },
+    { "QRESYNC", IMAPD_EXT_QRESYNC },
+    { "UTF8=ACCEPT", IMAPD_EXT_UTF8_ACCEPT },
+    { "IMAP4rev2", IMAPD_EXT_IMAP4REV2 },
+};
+
+void imapd_capabilities(struct imapd_session *s, struct buf *out)
+{
+    const struct imapd_settings *st = s->settings;
+
+    buf_appendcstr(out, "IMAP4rev1");
+    buf_appendcstr(out, st->literalminus ? " LITERAL-" : " LITERAL+");
+    buf_appendcstr(out, " ID ENABLE");
+
+    if (s->state == IMAPD_NOTAUTH) {
+        if (st->tls_ctx && !s->tls_active)
+            buf_appendcstr(out, " STARTTLS");
+        if (imapd_login_disabled(s))
+            buf_appendcstr(out, " LOGINDISABLED");
+        if (s->sasl && (s->tls_active || !st->tls_required)) {
+            strarray_t mechs = STRARRAY_INITIALIZER;
+            int i;
+
+            saslserver_mechanisms(s->sasl, &mechs);
+            for (i = 0; i < mechs.count; i++)
+                buf_printf(out, " AUTH=%s", mechs.data[i]);
+            strarray_fini(&mechs);
+        }
+        buf_appendcstr(out, " SASL-IR");
+    }
+}
+
+void cmd_capability(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct buf capa = BUF_INITIALIZER;
+
+    imapd_capabilities(s, &capa);
+    prot_printf(s->prot, "* CAPABILITY %s\r\n", buf_cstring(&capa));
+    buf_free(&capa);
+    imapd_ok(s, cmd);
+}
+
+void cmd_noop(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    imapd_ok(s, cmd);
+}
+
+void cmd_logout(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    prot_puts(s->prot, "* BYE LOGOUT received\r\n");
+    imapd_ok(s, cmd);
+    s->state = IMAPD_LOGOUT;
+}
+
+/* Write `str` as an IMAP quoted string (ID values are short and come
+ * from us or from a previous quoted/literal argument without CR/LF). */
+static void print_quoted(struct imapd_session *s, const char *str)
+{
+    prot_putc('"', s->prot);
+    for (; *str; str++) {
+        if (*str == '"' || *str == '\\')
+            prot_putc('\\', s->prot);
+        if (*str != '\r' && *str != '\n')
+            prot_putc(*str, s->prot);
+    }
+    prot_putc('"', s->prot);
+}
+
+static void log_client_id(struct imapd_session *s)
+{
+    struct buf line = BUF_INITIALIZER;
+    int i;
+
+    for (i = 0; i + 1 < s->client_id.count; i += 2) {
+        buf_printf(&line, " \"%s\" \"%s\"", s->client_id.data[i],
+                   s->client_id.data[i + 1]);
+    }
+    log_notice("client id sessionid=<%s> userid=<%s>:%s", s->session_id,
+               s->userid ? s->userid : "", buf_cstring(&line));
+    buf_free(&line);
+}
+
+/* Read "(" field SP value *(SP field SP value) ")" into s->client_id;
+ * the "(" has been read.  Returns 0 with the character after ")" in *cp,
+ * or -1 once the error has been answered. */
+static int parse_id_list(struct imapd_session *s, struct imapd_cmd *cmd,
+                         int *cp)
+{
+    int c = prot_getc(s->prot);
+
+    /* An empty list is not in the grammar, but harmless. */
+    if (c == ')') {
+        *cp = prot_getc(s->prot);
+        return 0;
+    }
+    prot_ungetc(c, s->prot);
+
+    for (;;) {
+        int is_nil = 0;
+
+        c = imapparse_string(&s->parse, &s->arg1);
+        if (c != ' ') {
+            imapd_args_error(s, cmd, c, "Invalid field-value pair");
+            return -1;
+        }
+        c = imapparse_nstring(&s->parse, &s->arg2, &is_nil);
+        if (c != ' ' && c != ')') {
+            imapd_args_error(s, cmd, c, "Invalid field-value pair");
+            return -1;
+        }
+        if (s->arg1.len > IMAPD_ID_MAXFIELD) {
+            imapd_bad(s, cmd, c, "field longer than %u octets in Id",
+                      IMAPD_ID_MAXFIELD);
+            return -1;
+        }
+        if (s->arg2.len > IMAPD_ID_MAXVALUE) {
+            imapd_bad(s, cmd, c, "value longer than %u octets in Id",
+                      IMAPD_ID_MAXVALUE);
+            return -1;
+        }
+        if (s->client_id.count / 2 >= IMAPD_ID_MAXPAIRS) {
+            imapd_bad(s, cmd, c, "too many (%u) field-value pairs in Id",
+                      IMAPD_ID_MAXPAIRS);
+            return -1;
+        }
+        strarray_append(&s->client_id, buf_cstring(&s->arg1));
+        strarray_append(&s->client_id, is_nil ? "" : buf_cstring(&s->arg2));
+        if (c == ')') {
+            *cp = prot_getc(s->prot);
+            return 0;
+        }
+    }
+}
+
+void cmd_id(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    int c = cmd->c;
+
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return;
+    }
+    /* Cyrus answers only the first ID before login. */
+    if (s->state == IMAPD_NOTAUTH && s->did_id) {
+        imapparse_skipline(&s->parse, c);
+        prot_printf(s->prot, "%s OK NIL\r\n", cmd->tag);
+        return;
+    }
+
+    strarray_truncate(&s->client_id, 0);
+    c = prot_getc(s->prot);
+    if (c == '(') {
+        if (parse_id_list(s, cmd, &c) < 0)
+            return;
+    }
+    else {
+        prot_ungetc(c, s->prot);
+        c = imapparse_atom(&s->parse, &s->arg1);
+        if (c >= 0 && strcasecmp(buf_cstring(&s->arg1), "NIL")) {
+            imapd_bad(s, cmd, c, "Invalid parameter list in Id");
+            return;
+        }
+    }
+    if (imapd_args_end(s, cmd, c) < 0)
+        return;
+
+    if (s->settings->imapidlog && s->client_id.count)
+        log_client_id(s);
+    if (s->state == IMAPD_NOTAUTH)
+        s->did_id = 1;
+
+    if (s->settings->imapidresponse) {
+        prot_puts(s->prot, "* ID (\"name\" ");
+        print_quoted(s, PACKAGE_NAME);
+        prot_puts(s->prot, " \"version\" ");
+        print_quoted(s, PACKAGE_VERSION);
+        prot_puts(s->prot, ")\r\n");
+    }
+    else {
+        prot_puts(s->prot, "* ID NIL\r\n");
+    }
+    imapd_ok(s, cmd);
+}
+
+void cmd_enable(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct buf enabled = BUF_INITIALIZER;
+    int c = cmd->c;
+
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return;
+    }
+    do {
+        size_t i;
+
+        c = imapparse_atom(&s->parse, &s->arg1);
+        if (c < 0 || !s->arg1.len) {
+            if (c >= 0)
+                imapd_args_missing(s, cmd, c);
+            else
+                imapd_args_error(s, cmd, c, NULL);
+            buf_free(&enabled);
+            return;
+        }
+        /* Unknown names are ignored, as RFC 5161 requires. */
+        for (i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
+            unsigned bit = extensions[i].bit;
+
+            if (strcasecmp(buf_cstring(&s->arg1), extensions[i].name) ||
+                !(bit & IMAPD_EXT_AVAILABLE) || (s->enabled & bit))
+                continue;
+            s->enabled |= bit;
+            buf_printf(&enabled, " %s", extensions[i].name);
+        }
+    } while (c == ' ');
+
+    if (imapd_args_end(s, cmd, c) == 0) {
+        prot_printf(s->prot, "* ENABLED%s\r\n", buf_cstring(&enabled));
+        imapd_ok(s, cmd);
+    }
+    buf_free(&enabled);
+}

@@ -1,1 +1,90 @@
-/* imapd_commands.h -- not written yet. */
+/* imapd_commands.h -- the IMAP command table and dispatcher.
+ *
+ * Every command is one row: its name, its handler, the states it is valid
+ * in and flags.  imapd_dispatch() reads a tag and a command name, finds the
+ * row (case-insensitively), enforces the state rules in one place and calls
+ * the handler, which parses its own arguments and then acts.  Whatever
+ * goes wrong, the rest of the command line (literals included) is skipped
+ * so the session stays in step with the client.
+ *
+ * Responses the dispatcher gives itself (as Cyrus does):
+ *   "* BAD Invalid tag"                   no tag, or a line of garbage
+ *   "TAG BAD Null command"                a tag and nothing else
+ *   "TAG BAD Unrecognized command"        unknown command name
+ *   "TAG BAD Please login first"          command needs authentication
+ *   "TAG BAD Please select a mailbox first"
+ *   "TAG BAD [TOOBIG] ..."                word or literal over the limits
+ * Handlers use the helpers below for their own syntax errors:
+ *   "TAG BAD Missing required argument to Name"
+ *   "TAG BAD Unexpected extra arguments to Name"
+ */
+#ifndef IMAP_IMAPD_IMAPD_COMMANDS_H
+#define IMAP_IMAPD_IMAPD_COMMANDS_H
+
+#include "imap/imapd/imapd.h"
+
+struct imapd_command;
+
+/* One command being executed. */
+struct imapd_cmd {
+    const char *tag;
+    const struct imapd_command *def;
+    int uid;       /* given as "UID <name>" */
+    int c;         /* the character that followed the command name */
+};
+
+typedef void imapd_handler(struct imapd_session *s, struct imapd_cmd *cmd);
+
+/* Command flags. */
+enum {
+    IMAPD_CMD_UID = 1 << 0,         /* may follow "UID" */
+    IMAPD_CMD_SEQ = 1 << 1,         /* takes message sequence numbers */
+    IMAPD_CMD_CHANGES = 1 << 2,     /* may change the selected mailbox */
+    IMAPD_CMD_NOARGS = 1 << 3,      /* takes no arguments at all */
+};
+
+struct imapd_command {
+    const char *name;       /* as shown in messages: "Login" */
+    imapd_handler *handler;
+    unsigned states;        /* enum imapd_state bits where it is valid */
+    unsigned flags;
+    /* The BAD text when issued after authentication although valid only
+     * before it; NULL for "Already authenticated". */
+    const char *authed_text;
+};
+
+/* The row for `name` (any case), or NULL. */
+const struct imapd_command *imapd_command_lookup(const char *name);
+/* Number of rows and the i'th, for tests and documentation. */
+int imapd_command_count(void);
+const struct imapd_command *imapd_command_nth(int i);
+
+/* Read and execute one command.  Returns 0 to go on, -1 when the session
+ * is over (logout, EOF, timeout, broken stream). */
+int imapd_dispatch(struct imapd_session *s);
+
+/* --- helpers for handlers --- */
+
+/* Check that the arguments ended at `c`: 0 at CRLF, else answer
+ * "BAD Unexpected extra arguments", skip the line and return -1. */
+int imapd_args_end(struct imapd_session *s, struct imapd_cmd *cmd, int c);
+/* Answer "BAD Missing required argument" and skip the rest of the line. */
+void imapd_args_missing(struct imapd_session *s, struct imapd_cmd *cmd, int c);
+/* A tokenizer call returned `c` < 0 or an unexpected character: answer
+ * with the tokenizer's message (or `text` for an unexpected character),
+ * [TOOBIG] when over a limit, nothing at EOF; skip the line. */
+void imapd_args_error(struct imapd_session *s, struct imapd_cmd *cmd, int c,
+                      const char *text);
+/* Answer "TAG BAD <text>" and skip the rest of the line after `c`. */
+void imapd_bad(struct imapd_session *s, struct imapd_cmd *cmd, int c,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Answer "TAG OK Completed". */
+void imapd_ok(struct imapd_session *s, struct imapd_cmd *cmd);
+
+/* Handlers, by family. */
+/* cmd_session.c */
+imapd_handler cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable;
+/* cmd_auth.c */
+imapd_handler cmd_starttls, cmd_authenticate, cmd_login;
+
+#endif

@@ -1,0 +1,1 @@
+"""cassandane -- black-box test harness: fresh server instances, real protocols."""

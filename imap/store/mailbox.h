@@ -1,0 +1,163 @@
+/* mailbox.h -- one mailbox on disk: cyrus.header, cyrus.index,
+ * cyrus.cache and the <uid>. message files (formats: doc/store-format.md).
+ *
+ * Any number of processes may open one mailbox at once.  Changes are made
+ * under the exclusive lock on cyrus.index and are durable when the call
+ * that commits them returns: message files and cache entries are fsync'd
+ * before the index records that point at them, and the index header that
+ * publishes new records is written last.  Readers hold the shared lock
+ * while they read records, and notice other processes' changes (new
+ * records, flag changes, expunges, a repack) when they lock again.
+ *
+ * This module knows nothing of mailbox names, ACLs or quotas: callers
+ * (mboxlist, append, the IMAP index view) check those and pass a
+ * directory.
+ */
+#ifndef IMAP_STORE_MAILBOX_H
+#define IMAP_STORE_MAILBOX_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "lib/strarray.h"
+
+#define MAILBOX_MAX_USER_FLAGS 128
+
+/* System flags (index record system_flags). */
+enum {
+    FLAG_ANSWERED = 1 << 0,
+    FLAG_FLAGGED = 1 << 1,
+    FLAG_DELETED = 1 << 2,
+    FLAG_DRAFT = 1 << 3,
+    FLAG_SEEN = 1 << 4,
+};
+
+/* Internal flags (index record internal_flags). */
+enum {
+    FLAG_INTERNAL_EXPUNGED = 1 << 0,
+    FLAG_INTERNAL_UNLINKED = 1 << 1,
+};
+
+/* Return codes beyond 0 (OK).  mailbox_strerror() describes them. */
+enum mailbox_error {
+    MAILBOX_OK = 0,
+    MAILBOX_ENOENT = -1,      /* no such mailbox directory / message */
+    MAILBOX_EXISTS = -2,      /* mailbox_create on an existing mailbox */
+    MAILBOX_IOERROR = -3,     /* a system call failed (errno logged) */
+    MAILBOX_CORRUPT = -4,     /* CRC or magic mismatch: run reconstruct */
+    MAILBOX_LOCKED = -5,      /* non-blocking lock not available */
+    MAILBOX_TOOMANYFLAGS = -6,/* more than 128 keywords */
+    MAILBOX_BADFORMAT = -7,   /* a message that cannot be stored */
+};
+const char *mailbox_strerror(int r);
+
+struct index_header {
+    uint32_t generation;
+    uint32_t num_records;
+    uint32_t uidvalidity;
+    uint32_t last_uid;
+    uint64_t highestmodseq;
+    uint64_t deletedmodseq;
+    uint32_t exists;
+    uint32_t recent_uid;
+    uint64_t quota_used;
+    int64_t last_appenddate;
+    uint32_t deleted, answered, flagged, unseen;
+    int64_t first_expunged;
+    uint64_t cache_used;
+};
+
+struct index_record {
+    uint32_t uid;
+    uint32_t internal_flags;
+    int64_t internaldate;
+    int64_t sentdate;
+    int64_t savedate;
+    uint32_t size;
+    uint32_t header_size;
+    uint32_t system_flags;
+    uint32_t user_flags[MAILBOX_MAX_USER_FLAGS / 32];
+    uint64_t modseq;
+    uint8_t guid[20];
+    uint32_t cache_offset;
+};
+
+struct mailbox;
+
+/* Create the directory (and parents) and empty store files for a new
+ * mailbox.  `acl` is in Cyrus's "id\trights\t" form. */
+int mailbox_create(const char *dir, const char *uniqueid, const char *acl,
+                   const char *quotaroot, uint32_t uidvalidity);
+/* Open the mailbox in `dir`, unlocked.  *mbp is set on success. */
+int mailbox_open(const char *dir, struct mailbox **mbp);
+/* Unlock if locked, unmap, close; sets *mbp to NULL. */
+void mailbox_close(struct mailbox **mbp);
+/* Remove every store file and the directory (not sub-mailboxes). */
+int mailbox_delete_files(const char *dir);
+
+/* Take the shared (readers) or exclusive (writers) lock, blocking, and
+ * re-read the header; re-map or re-open after another process's changes. */
+int mailbox_lock_shared(struct mailbox *mb);
+int mailbox_lock_exclusive(struct mailbox *mb);
+void mailbox_unlock(struct mailbox *mb);
+
+const struct index_header *mailbox_header(const struct mailbox *mb);
+const char *mailbox_dir(const struct mailbox *mb);
+const char *mailbox_uniqueid(const struct mailbox *mb);
+const char *mailbox_acl(const struct mailbox *mb);
+const char *mailbox_quotaroot(const struct mailbox *mb);
+
+/* Record number `recno` (0-based, expunged ones included).  Locked. */
+int mailbox_read_record(struct mailbox *mb, uint32_t recno,
+                        struct index_record *rec);
+/* Record number of `uid`, or -1 (binary search).  Locked. */
+int64_t mailbox_find_uid(struct mailbox *mb, uint32_t uid);
+
+/* Keyword names: index is the user-flag bit. */
+const strarray_t *mailbox_user_flags(const struct mailbox *mb);
+/* Bit of keyword `name` (case-insensitive), optionally creating it
+ * (exclusive lock required to create).  -1 if absent / error code. */
+int mailbox_user_flag(struct mailbox *mb, const char *name, int create);
+
+/* Update flags of an existing record: assigns a new modseq, writes the
+ * record and header.  Exclusive lock.  The change is durable on
+ * mailbox_commit(). */
+int mailbox_rewrite_record(struct mailbox *mb, uint32_t recno,
+                           struct index_record *rec);
+/* Mark records expunged (a new modseq each); exclusive lock. */
+int mailbox_expunge_record(struct mailbox *mb, uint32_t recno);
+/* fsync what the last calls wrote and publish the header. */
+int mailbox_commit(struct mailbox *mb);
+
+/* Path of a message file, into `path`. */
+void mailbox_message_path(const struct mailbox *mb, uint32_t uid,
+                          struct buf *path);
+/* Map a message file read-only; unmap with mailbox_unmap_message. */
+int mailbox_map_message(struct mailbox *mb, uint32_t uid, const char **base,
+                        size_t *len);
+void mailbox_unmap_message(const char *base, size_t len);
+
+/* The cache payload of a record (see doc/store-format.md). */
+int mailbox_cache_payload(struct mailbox *mb, const struct index_record *rec,
+                          const char **base, size_t *len);
+
+/* Appending (exclusive lock held by the caller throughout):
+ *   mailbox_append_begin, then mailbox_append_message for each message
+ *   (the message is taken from an open file descriptor, typically a staged
+ *   temp file; it is linked or copied to <uid>.), then mailbox_commit.
+ * On failure before commit nothing becomes visible. */
+struct append_info {
+    int64_t internaldate;
+    uint32_t system_flags;
+    uint32_t user_flags[MAILBOX_MAX_USER_FLAGS / 32];
+};
+int mailbox_append_message(struct mailbox *mb, const char *stagefile,
+                           const struct append_info *info,
+                           struct index_record *out);
+
+/* Rewrite cyrus.index without expunged records older than `cutoff`
+ * (0 = all), bumping the generation.  Exclusive lock. */
+int mailbox_repack(struct mailbox *mb, int64_t cutoff);
+
+#endif
