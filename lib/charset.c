@@ -352,11 +352,59 @@ static void put_utf16(struct buf *dst, const UChar *u, size_t n, UChar *pending)
     }
 }
 
+static int is_latin1_name(const char *cs)
+{
+    return !strcasecmp(cs, "iso-8859-1") || !strcasecmp(cs, "latin1") ||
+           !strcasecmp(cs, "iso_8859-1") || !strcasecmp(cs, "l1");
+}
+
+/* Charsets whose bytes below 0x80 are always ASCII, so text without 8-bit
+ * bytes needs no conversion at all (the common case when searching). */
+static int is_ascii_superset(const char *cs)
+{
+    static const char *const prefixes[] = {
+        "iso-8859-", "iso8859-", "iso_8859-", "windows-125", "cp125",
+        "koi8-", "euc-", "gb", "big5", "tis-620",
+    };
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        if (!strncasecmp(cs, prefixes[i], strlen(prefixes[i]))) return 1;
+    }
+    return is_latin1_name(cs);
+}
+
+static int has_8bit(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] & 0x80) return 1;
+    }
+    return 0;
+}
+
 int charset_to_utf8(struct buf *dst, const char *src, size_t len,
                     const char *charset)
 {
     if (!charset || !*charset || is_utf8_name(charset) || is_ascii_name(charset)) {
         copy_utf8(dst, src, len);
+        return 0;
+    }
+    if (is_ascii_superset(charset) && !has_8bit(src, len)) {
+        buf_appendmap(dst, src, len);
+        return 0;
+    }
+    if (is_latin1_name(charset)) {
+        /* ISO-8859-1 is the first 256 code points: no table needed. */
+        buf_ensure(dst, len * 2);
+        char *o = dst->s + dst->len;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)src[i];
+            if (c < 0x80) {
+                *o++ = (char)c;
+            } else {
+                *o++ = (char)(0xC0 | (c >> 6));
+                *o++ = (char)(0x80 | (c & 0x3F));
+            }
+        }
+        dst->len = (size_t)(o - dst->s);
         return 0;
     }
     UConverter *cnv = charset_name_ok(charset) ? cnv_get(charset) : NULL;
@@ -435,6 +483,17 @@ static void decode_q(struct buf *dst, const char *s, size_t len)
     }
 }
 
+/* Whether an encoded-word at p would be decoded (not left as is). */
+static int word_decodable(const char *p, const char *end)
+{
+    struct encoded_word w;
+    char cs[CNV_NAME_MAX];
+    if (!parse_encoded_word(p, end, &w) || w.charset_len >= sizeof(cs)) return 0;
+    memcpy(cs, w.charset, w.charset_len);
+    cs[w.charset_len] = '\0';
+    return charset_is_known(cs);
+}
+
 /* Decoded octets of consecutive words in one charset are converted
  * together, so a multi-byte character split across words survives. */
 struct pending_words {
@@ -462,10 +521,7 @@ void charset_decode_mimeheader(struct buf *dst, const char *src, size_t len)
             /* Whitespace between two encoded-words is not displayed. */
             const char *q = p;
             while (q < end && is_lwsp(*q)) q++;
-            struct encoded_word w;
-            if (q > p && q < end && parse_encoded_word(q, end, &w)) {
-                p = q;
-            }
+            if (q > p && q < end && word_decodable(q, end)) p = q;
         }
         struct encoded_word w;
         if (*p == '=' && parse_encoded_word(p, end, &w)) {
@@ -623,6 +679,7 @@ int charset_search_casemapped(const struct charset_search *s,
                               const char *text, size_t len)
 {
     if (!s->pattern.len) return 1;
+    if (len < s->pattern.len) return 0;
     return memmem(text, len, s->pattern.s, s->pattern.len) != NULL;
 }
 

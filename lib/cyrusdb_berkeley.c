@@ -5,11 +5,15 @@
  * key order).  What keeps many processes safe together:
  *   - the deadlock detector runs on every lock conflict, so a deadlock
  *     costs one transaction a CYRUSDB_AGAIN instead of hanging both;
- *   - lock waits time out, and every process records itself in the
- *     environment's thread table, so the locks and open transactions of a
- *     process killed with -9 are released by failchk (run at each
- *     cyrusdb_init and after a timeout) without stopping the server;
- *   - auto-commit operations retry deadlocks themselves;
+ *   - every process records itself in the environment's thread table, so
+ *     the locks and open transactions of a process killed with -9 can be
+ *     released by failchk without stopping the server.  Berkeley DB does
+ *     not wake a lock waiter by itself, so failchk runs where it is cheap
+ *     and frequent: at every cyrusdb_init (master replaces a dead child
+ *     with a new process at once), at `ctl_cyrusdb -c`, and in a process
+ *     whose own lock request timed out;
+ *   - lock waits time out (checked whenever the detector runs), and
+ *     auto-commit operations retry deadlocks and timeouts themselves;
  *   - foreach never holds a cursor while the caller's callback runs.
  * A process that dies inside the library itself can leave the shared
  * regions inconsistent; then failchk reports that recovery is needed and
@@ -149,12 +153,14 @@ static int bdb_retryable(int r)
     return r == DB_LOCK_DEADLOCK || r == DB_LOCK_NOTGRANTED;
 }
 
-/* Release what dead processes hold.  After a lock timeout this is what
- * turns "waiting for a killed imapd" into progress. */
+/* Release what dead processes hold, and fail lock requests that have
+ * waited past their timeout. */
 static int bdb_failchk(void)
 {
     int r = dbenv->failchk(dbenv, 0);
     if (r) return bdb_fail(r, "failchk", NULL);
+    r = dbenv->lock_detect(dbenv, 0, DB_LOCK_EXPIRE, NULL);
+    if (r) return bdb_fail(r, "expiring lock requests", NULL);
     return CYRUSDB_OK;
 }
 
@@ -631,6 +637,9 @@ static int bdb_abort(void *handle, struct cyrusdb_txn *tid)
 static int bdb_checkpoint(void)
 {
     if (!dbenv) return CYRUSDB_INTERNAL;
+    /* Run periodically from EVENTS: a good moment to sweep up after
+     * processes that died. */
+    if (bdb_failchk()) return CYRUSDB_IOERROR;
     int r = dbenv->txn_checkpoint(dbenv, 0, 0, 0);
     return bdb_fail(r, "checkpoint", NULL);
 }

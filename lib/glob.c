@@ -36,7 +36,7 @@ struct glob *glob_new(const char *pattern, char sep, int flags)
     }
 
     for (const char *p = pattern + skip; *p; p++) {
-        unsigned char k = *p == '*' ? P_STAR
+        unsigned char k = *p == '*'   ? P_STAR
                           : *p == '%' ? P_PERCENT
                                       : P_LITERAL;
         /* Adjacent wildcards collapse: "*%" and "%*" are "*", "%%" is
@@ -101,7 +101,8 @@ static size_t run(const struct glob *g, const char *name, char extra,
             }
         }
         closure(g, next);
-        for (size_t i = 0; i < n; i++) live += next[i];
+        for (size_t i = 0; i < n; i++)
+            live += next[i];
         memcpy(set, next, n);
     }
     free(next);

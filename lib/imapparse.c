@@ -264,10 +264,13 @@ static int read_literal(struct imapparse_ctx *ctx, struct buf *out)
     int r = imapparse_literal_start(ctx, '{', ctx->maxliteral, 0, &n, &binary);
     if (r < 0) return r;
 
+    /* Grow with the data received, not with the size announced, so a
+     * client cannot make us reserve memory it never fills. */
     buf_reset(out);
-    buf_ensure(out, (size_t)n);
     while (out->len < n) {
-        size_t got = prot_read(ctx->prot, out->s + out->len, n - out->len);
+        size_t want = n - out->len > 65536 ? 65536 : (size_t)(n - out->len);
+        buf_ensure(out, want);
+        size_t got = prot_read(ctx->prot, out->s + out->len, want);
         if (!got) return eof(ctx);
         out->len += got;
     }

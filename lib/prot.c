@@ -27,7 +27,6 @@ struct prot_layer {
 struct protstream {
     int rfd, wfd;
     int wsock;              /* wfd is a socket: send() with MSG_NOSIGNAL */
-    int sigpipe_ignored;    /* the process ignores SIGPIPE already */
     int timeout;            /* seconds; 0 = wait forever */
 
     char *ibuf;
@@ -52,13 +51,10 @@ struct protstream *prot_new(int rfd, int wfd)
 {
     struct protstream *s = xzmalloc(sizeof(*s));
     struct stat st;
-    struct sigaction sa;
 
     s->rfd = rfd;
     s->wfd = wfd;
     s->wsock = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
-    s->sigpipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0
-                         && sa.sa_handler == SIG_IGN;
     s->ibuf = xmalloc(PROT_BUFSIZE);
     s->obuf = xmalloc(PROT_BUFSIZE);
     s->unget = -1;
@@ -188,8 +184,6 @@ static ssize_t fd_write(struct protstream *s, const char *buf, size_t len)
         ssize_t n;
         if (s->wsock)
             n = send(s->wfd, buf + done, len - done, MSG_NOSIGNAL);
-        else if (s->sigpipe_ignored)
-            n = write(s->wfd, buf + done, len - done);
         else
             n = write_nosigpipe(s->wfd, buf + done, len - done);
         if (n > 0) {
@@ -432,6 +426,7 @@ static int fill(struct protstream *s)
 
 int prot_getc(struct protstream *s)
 {
+    if (s->error) return EOF;
     if (s->unget >= 0) {
         int c = s->unget;
         s->unget = -1;
@@ -455,7 +450,7 @@ void prot_ungetc(int c, struct protstream *s)
 size_t prot_read(struct protstream *s, char *buf, size_t len)
 {
     size_t got = 0;
-    if (!len) return 0;
+    if (!len || s->error) return 0;
     if (s->unget >= 0) {
         buf[got++] = (char)s->unget;
         s->unget = -1;
@@ -476,7 +471,7 @@ size_t prot_read(struct protstream *s, char *buf, size_t len)
 char *prot_fgets(char *buf, size_t size, struct protstream *s)
 {
     size_t n = 0;
-    if (size < 2) return NULL;
+    if (size < 2 || s->error) return NULL;
     while (n < size - 1) {
         if (s->unget < 0 && s->ipos < s->iend) {
             /* copy a run straight from the buffer */

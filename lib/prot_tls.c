@@ -14,6 +14,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "lib/config.h"
 #include "lib/prot_tls.h"
@@ -147,6 +148,7 @@ static void tls_free(void *ctx)
         ERR_clear_error();
         SSL_shutdown(t->ssl);   /* send our close_notify; do not wait */
         ERR_clear_error();
+        prot_lower_flush(&t->lower);
     }
     SSL_free(t->ssl);
     free(t);
@@ -347,7 +349,14 @@ static int load_pair(SSL_CTX *ctx, const char *cert, const char *key,
         return -1;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        buf_printf(err, "cannot load private key %s: %s", key, tls_reason());
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            ERR_clear_error();
+            buf_printf(err, "private key %s does not match certificate %s",
+                       key, cert);
+        } else {
+            buf_printf(err, "cannot load private key %s: %s", key,
+                       tls_reason());
+        }
         return -1;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {

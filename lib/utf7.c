@@ -61,8 +61,9 @@ static int decode_run(const char **sp, struct buf *out)
         bits &= (1u << nbits) - 1;
         if (high) {
             if (unit < 0xdc00 || unit > 0xdfff) return -1;
-            if (out) put_utf8(out, 0x10000 + ((high - 0xd800) << 10) +
-                                       (unit - 0xdc00));
+            if (out)
+                put_utf8(out,
+                         0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
             high = 0;
         } else if (unit >= 0xd800 && unit <= 0xdbff) {
             high = unit;
@@ -152,7 +153,7 @@ static int32_t next_utf8(const unsigned char **sp)
         if ((s[i] & 0xc0) != 0x80) return -1;
         cp = (cp << 6) | (s[i] & 0x3f);
     }
-    static const uint32_t min[] = { 0, 0x80, 0x800, 0x10000 };
+    static const uint32_t min[] = {0, 0x80, 0x800, 0x10000};
     if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return -1;
     *sp = s + n + 1;
@@ -188,7 +189,7 @@ int utf7_encode(const char *utf8, struct buf *out)
 {
     const unsigned char *s = (const unsigned char *)utf8;
     size_t start = out->len;
-    struct b64state st = { 0, 0 };
+    struct b64state st = {0, 0};
     int inrun = 0;
 
     while (*s) {

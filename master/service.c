@@ -58,8 +58,12 @@ static void on_signal(int sig)
         got_term = 1;
 }
 
-static void usage_exit(const char *prog, const char *optstring)
+static void usage_exit(const char *prog, const char *optstring,
+                       char *getopt_string)
 {
+    free(getopt_string);
+    /* Also on the terminal: usage errors happen when run by hand. */
+    log_set_stderr(1);
     log_error("usage: %s [-C imapd.conf] [-U uses] [-T timeout] [-D] "
               "(extra options: %s)",
               prog, optstring && *optstring ? optstring : "none");
@@ -98,12 +102,13 @@ static void parse_args(int argc, char **argv, const struct service_ops *ops,
             service_debug = 1;
             break;
         case '?':
-            log_error("unknown option -%c", optopt);
-            usage_exit(ops->name, ops->optstring);
+            log_set_stderr(1);
+            log_error("unknown option -%c or missing argument", optopt);
+            usage_exit(ops->name, ops->optstring, optstring);
             break;
         default:
             if (!ops->option || ops->option(opt, optarg) < 0)
-                usage_exit(ops->name, ops->optstring);
+                usage_exit(ops->name, ops->optstring, optstring);
         }
     }
     free(optstring);

@@ -83,7 +83,8 @@ static void params_fini(struct params *p)
     xfree(p->proto);
 }
 
-/* Read one SERVICES entry; 0 or -1 with *err. */
+/* Read one SERVICES entry; 0, -1 with *err, or 1 with *err for an
+ * entry that is valid but can't run here (UDP). */
 static int params_read(const struct masterconf_entry *e, struct params *p,
                        struct buf *err)
 {
@@ -108,6 +109,14 @@ static int params_read(const struct masterconf_entry *e, struct params *p,
     }
     p->listen = xstrdup(listen);
     p->proto = xstrdup(masterconf_getstring(e, "proto", "tcp"));
+    if (!strncmp(p->proto, "udp", 3)) {
+        buf_reset(err);
+        buf_printf(err, "%s:%d: service \"%s\": proto=%s is not supported; "
+                        "service left out",
+                   e->filename, e->lineno, e->name, p->proto);
+        params_fini(p);
+        return 1;
+    }
     if (listen_parse(p->listen, p->proto, &spec, err) < 0) {
         char *why = buf_release(err);
         buf_printf(err, "%s:%d: service \"%s\": %s", e->filename, e->lineno,
@@ -154,15 +163,19 @@ static int params_read(const struct masterconf_entry *e, struct params *p,
 
 int services_check(const struct masterconf *mc, struct buf *err)
 {
+    int r;
+
     for (int i = 0; i < mc->count; i++) {
         const struct masterconf_entry *e = &mc->entries[i];
         struct params p;
 
         if (e->section != MASTERCONF_SERVICES)
             continue;
-        if (params_read(e, &p, err) < 0)
+        r = params_read(e, &p, err);
+        if (r < 0)
             return -1;
-        params_fini(&p);
+        if (r == 0)
+            params_fini(&p);
     }
     return 0;
 }
@@ -258,6 +271,7 @@ int services_configure(const struct masterconf *mc, int startup,
 {
     struct buf why = BUF_INITIALIZER;
     struct msvc *s, *next;
+    int r;
 
     /* Whatever is no longer in the file goes first, so that a name
      * moved to another entry can bind the same address. */
@@ -286,8 +300,9 @@ int services_configure(const struct masterconf *mc, int startup,
             continue;
         if (masterconf_checkkeys(e, service_keys, &why) < 0)
             log_warning("%s (ignored)", buf_cstring(&why));
-        if (params_read(e, &p, &why) < 0) {
-            log_error("%s", buf_cstring(&why));
+        r = params_read(e, &p, &why);
+        if (r) {
+            log_msg(r < 0 ? LOG_ERR : LOG_WARNING, "%s", buf_cstring(&why));
             continue;
         }
         s = find_service(e->name);

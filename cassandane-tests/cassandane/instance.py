@@ -16,6 +16,7 @@ When run as root the directory is handed to the `cyrus` user, because the
 server drops to it.
 """
 
+import atexit
 import imaplib
 import os
 import pwd
@@ -78,6 +79,24 @@ def listening_ports():
     return ports
 
 
+def process_group_members(pgid):
+    """Pids in process group `pgid`, except a process that leads it (after
+    the group's leader exited, its pid may belong to someone else)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == pgid:
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        rest = stat[stat.rfind(")") + 2:].split()
+        if int(rest[2]) == pgid and rest[0] != "Z":
+            out.append(int(name))
+    return out
+
+
 def proc_table():
     """{pid: (ppid, state, argv)} for every process we can see."""
     table = {}
@@ -115,6 +134,7 @@ def make_cert():
                     "-keyout", key, "-out", cert],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _cert_cache = (cert, key)
+    atexit.register(shutil.rmtree, d, True)
     return _cert_cache
 
 
@@ -313,10 +333,10 @@ class Instance:
         # print to stderr (which is master.log).  Leak checking is off: a
         # forked service exits with its session's memory still in use by
         # design, and LeakSanitizer cannot run after the privilege drop.
-        env["ASAN_OPTIONS"] = env.get(
-            "ASAN_OPTIONS", "detect_leaks=0:halt_on_error=1:abort_on_error=1")
-        env["UBSAN_OPTIONS"] = env.get(
-            "UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        env["ASAN_OPTIONS"] = os.environ.get(
+            "CASSANDANE_ASAN_OPTIONS", "detect_leaks=0:halt_on_error=1:abort_on_error=1")
+        env["UBSAN_OPTIONS"] = os.environ.get(
+            "CASSANDANE_UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         return env
 
     def master_argv(self, cyrus_conf=None, pidfile=None):
@@ -393,15 +413,13 @@ class Instance:
             alive = [p for p in alive if p in table and table[p][1] != "Z"]
             if alive:
                 time.sleep(0.05)
-        for p in alive:
+        # master runs in its own session (start_new_session), so stragglers
+        # forked after the snapshot are still in its process group.
+        for p in set(alive) | set(process_group_members(self.proc.pid)):
             try:
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
         return alive
 
     def run_master(self, timeout=10.0, cyrus_conf=None, pidfile=None):

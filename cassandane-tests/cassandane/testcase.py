@@ -43,9 +43,9 @@ class InstanceTestCase(unittest.TestCase):
                 problems.append(str(e))
             errors = inst.sanitizer_errors()
             if errors:
-                problems.append("sanitizer errors in %s:\n%s\nlog tail:\n%s"
-                                % (inst.logfile, "\n".join(errors[:10]),
-                                   inst.log_tail(60)))
+                problems.append("sanitizer error in %s: %s\n%s\nlog tail:\n%s"
+                                % (inst.logfile, errors[0].strip(),
+                                   "\n".join(errors[1:10]), inst.log_tail(60)))
         if problems:
             self.fail("\n".join(problems))
 

@@ -4,7 +4,6 @@ import os
 import shutil
 import ssl
 import subprocess
-import unittest
 
 from cassandane.instance import HOST
 from cassandane.testcase import InstanceTestCase, b64
@@ -182,6 +181,3 @@ class PlaintextTest(InstanceTestCase):
         self.assertEqual(c.login("alice", "pw")[0], "OK")
         c.logout()
 
-
-if __name__ == "__main__":
-    unittest.main()

@@ -177,10 +177,10 @@ static void test_dispatch(void)
         "k OK Completed",
         "l BAD [TOOBIG] *",
         "m OK Completed",
+        "p BAD Invalid parameter list in Id",
         "* ID (\"name\" \"" PACKAGE_NAME "\" \"version\" \"" PACKAGE_VERSION "\")",
         "n OK Completed",
         "o OK NIL",
-        "p BAD Invalid parameter list in Id",
         "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE LOGINDISABLED *",
         "q OK Completed",
         "r BAD Unrecognized command",
@@ -206,9 +206,9 @@ static void test_dispatch(void)
                "l LOGIN xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx pw\r\n"
                "m NOOP\r\n"
+               "p ID frob\r\n"
                "n ID (\"name\" \"test\" \"version\" NIL)\r\n"
                "o ID NIL\r\n"
-               "p ID frob\r\n"
                "q CAPABILITY\r\n"
                "r STARTTLS\r\n"
                "s LOGOUT\r\n"

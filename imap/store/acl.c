@@ -14,13 +14,11 @@ static const struct {
     char letter;
     acl_rights_t bits;
 } letters[] = {
-    { 'l', ACL_LOOKUP },        { 'r', ACL_READ },
-    { 's', ACL_SETSEEN },       { 'w', ACL_WRITE },
-    { 'i', ACL_INSERT },        { 'p', ACL_POST },
-    { 'k', ACL_CREATE },        { 'x', ACL_DELETEMBOX },
-    { 't', ACL_DELETEMSG },     { 'e', ACL_EXPUNGE },
-    { 'c', ACL_LEGACY_CREATE }, { 'd', ACL_LEGACY_DELETE },
-    { 'a', ACL_ADMIN },         { 'n', ACL_ANNOTATEMSG },
+    {'l', ACL_LOOKUP},  {'r', ACL_READ},          {'s', ACL_SETSEEN},
+    {'w', ACL_WRITE},   {'i', ACL_INSERT},        {'p', ACL_POST},
+    {'k', ACL_CREATE},  {'x', ACL_DELETEMBOX},    {'t', ACL_DELETEMSG},
+    {'e', ACL_EXPUNGE}, {'c', ACL_LEGACY_CREATE}, {'d', ACL_LEGACY_DELETE},
+    {'a', ACL_ADMIN},   {'n', ACL_ANNOTATEMSG},
 };
 #define NLETTERS (sizeof(letters) / sizeof(letters[0]))
 
@@ -29,9 +27,13 @@ static const struct {
     const char *word;
     const char *rights;
 } words[] = {
-    { "none", "" },           { "read", "lrs" },     { "post", "lrsp" },
-    { "append", "lrsip" },    { "write", "lrswipkxte" },
-    { "delete", "lrxte" },    { "all", "lrswipkxtean" },
+    {"none", ""},
+    {"read", "lrs"},
+    {"post", "lrsp"},
+    {"append", "lrsip"},
+    {"write", "lrswipkxte"},
+    {"delete", "lrxte"},
+    {"all", "lrswipkxtean"},
 };
 
 /* Parse letters; with `skipdigits`, Cyrus's site-defined rights 0-9 are
@@ -75,8 +77,7 @@ int acl_rights_parse_name(const char *s, acl_rights_t *out)
     return parse_letters(s, out, 0);
 }
 
-int acl_rights_parse_mod(const char *s, enum acl_mode *mode,
-                         acl_rights_t *out)
+int acl_rights_parse_mod(const char *s, enum acl_mode *mode, acl_rights_t *out)
 {
     *mode = ACL_MODE_SET;
     if (*s == '+') {
@@ -173,7 +174,8 @@ acl_rights_t acl_get(const struct acl *acl, const char *id)
 
 void acl_fini(struct acl *acl)
 {
-    for (int i = 0; i < acl->count; i++) free(acl->entries[i].id);
+    for (int i = 0; i < acl->count; i++)
+        free(acl->entries[i].id);
     xfree(acl->entries);
     acl->count = acl->alloc = 0;
 }
@@ -214,8 +216,8 @@ static int parse_pairs(struct acl *acl, const char *str, const char *seps,
 
     for (int i = 0; !r && i < tmp.count; i++) {
         struct acl_entry *e = &tmp.entries[i];
-        char *name = e->negative ? strconcat("-", e->id, (char *)NULL)
-                                 : xstrdup(e->id);
+        char *name =
+            e->negative ? strconcat("-", e->id, (char *)NULL) : xstrdup(e->id);
         acl_set(acl, name, ACL_MODE_SET, e->rights);
         free(name);
     }
@@ -287,8 +289,7 @@ acl_rights_t acl_myrights(const struct acl *acl, const struct acl_subject *who,
     return rights & ACL_ALL;
 }
 
-acl_rights_t acl_myrights_str(const char *aclstr,
-                              const struct acl_subject *who,
+acl_rights_t acl_myrights_str(const char *aclstr, const struct acl_subject *who,
                               const struct acl_mailbox *mbox,
                               acl_rights_t implicit_owner)
 {
@@ -316,8 +317,8 @@ char *acl_for_new_mailbox(const char *parent_acl, const char *owner,
 }
 
 void acl_listrights(const char *id, const struct acl_mailbox *mbox,
-                    acl_rights_t implicit_owner,
-                    char required[ACL_RIGHTS_MAX], strarray_t *optional)
+                    acl_rights_t implicit_owner, char required[ACL_RIGHTS_MAX],
+                    strarray_t *optional)
 {
     acl_rights_t always = 0;
     char opt[ACL_RIGHTS_MAX];
@@ -332,7 +333,7 @@ void acl_listrights(const char *id, const struct acl_mailbox *mbox,
     acl_rights_format(always, required);
     acl_rights_format(ACL_ALL & ~always, opt);
     for (char *p = opt; *p; p++) {
-        char group[2] = { *p, '\0' };
+        char group[2] = {*p, '\0'};
         strarray_append(optional, group);
     }
 }

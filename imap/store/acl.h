@@ -36,24 +36,24 @@
 
 typedef unsigned int acl_rights_t;
 
-#define ACL_LOOKUP      (1u << 0)  /* l */
-#define ACL_READ        (1u << 1)  /* r */
-#define ACL_SETSEEN     (1u << 2)  /* s */
-#define ACL_WRITE       (1u << 3)  /* w */
-#define ACL_INSERT      (1u << 4)  /* i */
-#define ACL_POST        (1u << 5)  /* p */
-#define ACL_CREATE      (1u << 6)  /* k */
-#define ACL_DELETEMBOX  (1u << 7)  /* x */
-#define ACL_DELETEMSG   (1u << 8)  /* t */
-#define ACL_EXPUNGE     (1u << 9)  /* e */
-#define ACL_ADMIN       (1u << 10) /* a */
+#define ACL_LOOKUP (1u << 0)       /* l */
+#define ACL_READ (1u << 1)         /* r */
+#define ACL_SETSEEN (1u << 2)      /* s */
+#define ACL_WRITE (1u << 3)        /* w */
+#define ACL_INSERT (1u << 4)       /* i */
+#define ACL_POST (1u << 5)         /* p */
+#define ACL_CREATE (1u << 6)       /* k */
+#define ACL_DELETEMBOX (1u << 7)   /* x */
+#define ACL_DELETEMSG (1u << 8)    /* t */
+#define ACL_EXPUNGE (1u << 9)      /* e */
+#define ACL_ADMIN (1u << 10)       /* a */
 #define ACL_ANNOTATEMSG (1u << 11) /* n */
 
 #define ACL_NONE 0u
-#define ACL_ALL                                                              \
-    (ACL_LOOKUP | ACL_READ | ACL_SETSEEN | ACL_WRITE | ACL_INSERT |          \
-     ACL_POST | ACL_CREATE | ACL_DELETEMBOX | ACL_DELETEMSG | ACL_EXPUNGE |  \
-     ACL_ADMIN | ACL_ANNOTATEMSG)
+#define ACL_ALL                                                                \
+    (ACL_LOOKUP | ACL_READ | ACL_SETSEEN | ACL_WRITE | ACL_INSERT | ACL_POST | \
+     ACL_CREATE | ACL_DELETEMBOX | ACL_DELETEMSG | ACL_EXPUNGE | ACL_ADMIN |   \
+     ACL_ANNOTATEMSG)
 /* The members of the obsolete "c" and "d" rights. */
 #define ACL_LEGACY_CREATE (ACL_CREATE | ACL_DELETEMBOX)
 #define ACL_LEGACY_DELETE (ACL_DELETEMSG | ACL_EXPUNGE)
@@ -70,8 +70,8 @@ enum acl_mode {
 };
 
 struct acl_entry {
-    char *id;      /* identifier without the '-' */
-    int negative;  /* a "-id" entry */
+    char *id;     /* identifier without the '-' */
+    int negative; /* a "-id" entry */
     acl_rights_t rights;
 };
 
@@ -82,7 +82,10 @@ struct acl {
     int alloc;
 };
 
-#define ACL_INITIALIZER { NULL, 0, 0 }
+#define ACL_INITIALIZER                                                        \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 /* Who is asking. */
 struct acl_subject {
@@ -107,8 +110,7 @@ int acl_rights_parse(const char *s, acl_rights_t *out);
 int acl_rights_parse_name(const char *s, acl_rights_t *out);
 /* Parse a SETACL rights argument with its optional '+' or '-' (RFC 4314
  * 3.1) into mode and rights; 0, or the first unknown character. */
-int acl_rights_parse_mod(const char *s, enum acl_mode *mode,
-                         acl_rights_t *out);
+int acl_rights_parse_mod(const char *s, enum acl_mode *mode, acl_rights_t *out);
 /* Format rights in the order "lrswipkxtecdan" (c and d virtual) into dst,
  * which needs ACL_RIGHTS_MAX bytes; returns dst. */
 char *acl_rights_format(acl_rights_t rights, char *dst);
@@ -139,8 +141,7 @@ acl_rights_t acl_myrights(const struct acl *acl, const struct acl_subject *who,
                           const struct acl_mailbox *mbox,
                           acl_rights_t implicit_owner);
 /* Same, from the stored form (an unparsable ACL grants nothing). */
-acl_rights_t acl_myrights_str(const char *aclstr,
-                              const struct acl_subject *who,
+acl_rights_t acl_myrights_str(const char *aclstr, const struct acl_subject *who,
                               const struct acl_mailbox *mbox,
                               acl_rights_t implicit_owner);
 
@@ -155,8 +156,8 @@ char *acl_for_new_mailbox(const char *parent_acl, const char *owner,
  * rights it always holds into `required` (formatted) and the rights that
  * may be granted separately, one group each, appended to `optional`. */
 void acl_listrights(const char *id, const struct acl_mailbox *mbox,
-                    acl_rights_t implicit_owner,
-                    char required[ACL_RIGHTS_MAX], strarray_t *optional);
+                    acl_rights_t implicit_owner, char required[ACL_RIGHTS_MAX],
+                    strarray_t *optional);
 
 /* Append "group:NAME" for each Unix group `userid` belongs to (via
  * getgrouplist, or a scan of the group file for users without a passwd

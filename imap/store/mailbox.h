@@ -9,6 +9,13 @@
  * while they read records, and notice other processes' changes (new
  * records, flag changes, expunges, a repack) when they lock again.
  *
+ * fcntl locks belong to the process, so opening one directory twice in a
+ * process gives two handles on one shared open mailbox (same descriptors,
+ * same lock, same in-memory header).  Handles may nest locks of the same
+ * kind, and a shared lock under another handle's exclusive one; asking
+ * for the exclusive lock while another handle holds the shared one fails
+ * with MAILBOX_LOCKED rather than upgrading behind that reader's back.
+ *
  * This module knows nothing of mailbox names, ACLs or quotas: callers
  * (mboxlist, append, the IMAP index view) check those and pass a
  * directory.
@@ -46,9 +53,9 @@ enum mailbox_error {
     MAILBOX_EXISTS = -2,      /* mailbox_create on an existing mailbox */
     MAILBOX_IOERROR = -3,     /* a system call failed (errno logged) */
     MAILBOX_CORRUPT = -4,     /* CRC or magic mismatch: run reconstruct */
-    MAILBOX_LOCKED = -5,      /* non-blocking lock not available */
+    MAILBOX_LOCKED = -5,      /* lock not available (see above) */
     MAILBOX_TOOMANYFLAGS = -6,/* more than 128 keywords */
-    MAILBOX_BADFORMAT = -7,   /* a message that cannot be stored */
+    MAILBOX_BADFORMAT = -7,   /* a message or value that cannot be stored */
 };
 const char *mailbox_strerror(int r);
 
@@ -73,7 +80,8 @@ struct index_record {
     uint32_t internal_flags;
     int64_t internaldate;
     int64_t sentdate;
-    int64_t savedate;
+    int64_t savedate;            /* when the message was stored here */
+    int64_t last_updated;        /* time of the last change (expunge age) */
     uint32_t size;
     uint32_t header_size;
     uint32_t system_flags;
@@ -86,12 +94,13 @@ struct index_record {
 struct mailbox;
 
 /* Create the directory (and parents) and empty store files for a new
- * mailbox.  `acl` is in Cyrus's "id\trights\t" form. */
+ * mailbox.  `acl` is in Cyrus's "id\trights\t" form; no value may hold a
+ * newline (MAILBOX_BADFORMAT). */
 int mailbox_create(const char *dir, const char *uniqueid, const char *acl,
                    const char *quotaroot, uint32_t uidvalidity);
 /* Open the mailbox in `dir`, unlocked.  *mbp is set on success. */
 int mailbox_open(const char *dir, struct mailbox **mbp);
-/* Unlock if locked, unmap, close; sets *mbp to NULL. */
+/* Unlock if locked (discarding uncommitted appends), close; *mbp = NULL. */
 void mailbox_close(struct mailbox **mbp);
 /* Remove every store file and the directory (not sub-mailboxes). */
 int mailbox_delete_files(const char *dir);
@@ -100,13 +109,22 @@ int mailbox_delete_files(const char *dir);
  * re-read the header; re-map or re-open after another process's changes. */
 int mailbox_lock_shared(struct mailbox *mb);
 int mailbox_lock_exclusive(struct mailbox *mb);
+/* Release the lock.  Uncommitted changes are abandoned as by
+ * mailbox_abort() (and a warning logged): commit first. */
 void mailbox_unlock(struct mailbox *mb);
 
+/* Accessors; valid while open, current as of the last lock. */
 const struct index_header *mailbox_header(const struct mailbox *mb);
 const char *mailbox_dir(const struct mailbox *mb);
 const char *mailbox_uniqueid(const struct mailbox *mb);
 const char *mailbox_acl(const struct mailbox *mb);
 const char *mailbox_quotaroot(const struct mailbox *mb);
+
+/* Rewrite cyrus.header with a new ACL / quota root.  Exclusive lock. */
+int mailbox_set_acl(struct mailbox *mb, const char *acl);
+int mailbox_set_quotaroot(struct mailbox *mb, const char *quotaroot);
+/* Raise recent_uid (the \Recent high-water mark); durable on commit. */
+int mailbox_set_recent_uid(struct mailbox *mb, uint32_t uid);
 
 /* Record number `recno` (0-based, expunged ones included).  Locked. */
 int mailbox_read_record(struct mailbox *mb, uint32_t recno,
@@ -117,18 +135,26 @@ int64_t mailbox_find_uid(struct mailbox *mb, uint32_t uid);
 /* Keyword names: index is the user-flag bit. */
 const strarray_t *mailbox_user_flags(const struct mailbox *mb);
 /* Bit of keyword `name` (case-insensitive), optionally creating it
- * (exclusive lock required to create).  -1 if absent / error code. */
+ * (exclusive lock required to create; the name must be an IMAP atom).
+ * MAILBOX_ENOENT (-1) if absent, MAILBOX_TOOMANYFLAGS past 128. */
 int mailbox_user_flag(struct mailbox *mb, const char *name, int create);
 
-/* Update flags of an existing record: assigns a new modseq, writes the
- * record and header.  Exclusive lock.  The change is durable on
- * mailbox_commit(). */
+/* Update the flags of an existing record from rec's system_flags,
+ * user_flags and internal_flags (setting FLAG_INTERNAL_EXPUNGED expunges;
+ * clearing it is refused with MAILBOX_BADFORMAT).  Assigns a new modseq
+ * and last_updated, updates the header counts and *rec.  Exclusive lock.
+ * The change is durable on mailbox_commit(). */
 int mailbox_rewrite_record(struct mailbox *mb, uint32_t recno,
                            struct index_record *rec);
-/* Mark records expunged (a new modseq each); exclusive lock. */
+/* Mark a record expunged with a new modseq; exclusive lock. */
 int mailbox_expunge_record(struct mailbox *mb, uint32_t recno);
-/* fsync what the last calls wrote and publish the header. */
+/* fsync what the last calls wrote and publish the header: one fsync of
+ * the cache, the directory, the records and the header however many
+ * appends and rewrites preceded it. */
 int mailbox_commit(struct mailbox *mb);
+/* Abandon uncommitted appends (their files are removed); flag rewrites
+ * already written stay, and the header is recomputed from the records. */
+int mailbox_abort(struct mailbox *mb);
 
 /* Path of a message file, into `path`. */
 void mailbox_message_path(const struct mailbox *mb, uint32_t uid,
@@ -138,26 +164,36 @@ int mailbox_map_message(struct mailbox *mb, uint32_t uid, const char **base,
                         size_t *len);
 void mailbox_unmap_message(const char *base, size_t len);
 
-/* The cache payload of a record (see doc/store-format.md). */
+/* The cache payload of a record (see doc/store-format.md), pointing into
+ * the mapped cache; valid until the lock is released.  Locked. */
 int mailbox_cache_payload(struct mailbox *mb, const struct index_record *rec,
                           const char **base, size_t *len);
 
 /* Appending (exclusive lock held by the caller throughout):
- *   mailbox_append_begin, then mailbox_append_message for each message
- *   (the message is taken from an open file descriptor, typically a staged
- *   temp file; it is linked or copied to <uid>.), then mailbox_commit.
- * On failure before commit nothing becomes visible. */
+ *   mailbox_append_message for each message, then mailbox_commit.
+ * The message is taken from `stagefile`, a fully written file: it is
+ * hard-linked to <uid>. when on the same filesystem (so the caller must
+ * not modify it afterwards, only unlink it) or else copied.  The file is
+ * fsync'd, its SHA-1 becomes the GUID.  On failure before commit nothing
+ * becomes visible. */
 struct append_info {
     int64_t internaldate;
+    int64_t sentdate;            /* from the parsed Date: header, or 0 */
+    uint32_t header_size;        /* from the parse */
     uint32_t system_flags;
     uint32_t user_flags[MAILBOX_MAX_USER_FLAGS / 32];
+    const struct buf *cache;     /* the cache payload, built by the caller
+                                    from the MIME parse (store/message.h);
+                                    NULL for none */
 };
 int mailbox_append_message(struct mailbox *mb, const char *stagefile,
                            const struct append_info *info,
                            struct index_record *out);
 
-/* Rewrite cyrus.index without expunged records older than `cutoff`
- * (0 = all), bumping the generation.  Exclusive lock. */
+/* Rewrite cyrus.index and cyrus.cache without expunged records last
+ * changed before `cutoff` (0 = all), unlinking their message files,
+ * bumping the generation and raising deletedmodseq.  Commits pending
+ * changes first.  Exclusive lock. */
 int mailbox_repack(struct mailbox *mb, int64_t cutoff);
 
 #endif

@@ -17,7 +17,10 @@ struct mbparts {
     strarray_t boxes;
 };
 
-#define MBPARTS_INITIALIZER { NULL, NULL, STRARRAY_INITIALIZER }
+#define MBPARTS_INITIALIZER                                                    \
+    {                                                                          \
+        NULL, NULL, STRARRAY_INITIALIZER                                       \
+    }
 
 static void mbparts_fini(struct mbparts *mp)
 {
@@ -239,8 +242,8 @@ char *mboxname_to_external(const struct mboxname_ns *ns, const char *intname,
     int samedomain = streq_null(mp.domain, udomain);
     if (!samedomain && !ns->isadmin) goto done;
 
-    int own = ulocal && mp.localpart && samedomain &&
-              !strcmp(ulocal, mp.localpart);
+    int own =
+        ulocal && mp.localpart && samedomain && !strcmp(ulocal, mp.localpart);
     r = is_alt(ns) ? external_alt(ns, &mp, own, &buf)
                    : external_std(ns, &mp, own, &buf);
     if (!r && !samedomain) {
@@ -548,8 +551,7 @@ static void append_ns_group(struct buf *out, const char *prefix, int withsep,
     buf_appendcstr(out, sep == '/' ? " \"/\"))" : " \".\"))");
 }
 
-void mboxname_namespace_response(const struct mboxname_ns *ns,
-                                 struct buf *out)
+void mboxname_namespace_response(const struct mboxname_ns *ns, struct buf *out)
 {
     char sep = mboxname_sep(ns);
     if (is_alt(ns)) {

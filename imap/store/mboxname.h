@@ -21,20 +21,22 @@
  * edge (altnamespace, unixhierarchysep, virtdomains != off,
  * defaultdomain, userprefix, sharedprefix, altprefix). */
 struct mboxname_ns {
-    int altnamespace;         /* personal folders beside INBOX */
-    int unixhierarchysep;     /* '/' rather than '.' as separator */
-    int virtdomains;          /* split userids at the last '@' */
+    int altnamespace;          /* personal folders beside INBOX */
+    int unixhierarchysep;      /* '/' rather than '.' as separator */
+    int virtdomains;           /* split userids at the last '@' */
     const char *defaultdomain; /* its users and folders carry no domain */
-    const char *userprefix;   /* alt: other users' root, "Other Users" */
-    const char *sharedprefix; /* alt: shared root, "Shared Folders" */
-    const char *altprefix;    /* alt: clashing personal names, "Alt Folders" */
-    int isadmin;              /* admins always use the standard namespace and
-                                 may name other domains as "name@domain" */
+    const char *userprefix;    /* alt: other users' root, "Other Users" */
+    const char *sharedprefix;  /* alt: shared root, "Shared Folders" */
+    const char *altprefix;     /* alt: clashing personal names, "Alt Folders" */
+    int isadmin;               /* admins always use the standard namespace and
+                                  may name other domains as "name@domain" */
 };
 
 /* Cyrus 3 defaults: altnamespace and unixhierarchysep on, no domains. */
-#define MBOXNAME_NS_INITIALIZER \
-    { 1, 1, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0 }
+#define MBOXNAME_NS_INITIALIZER                                                \
+    {                                                                          \
+        1, 1, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0       \
+    }
 
 /* The external hierarchy separator, '/' or '.'. */
 char mboxname_sep(const struct mboxname_ns *ns);
@@ -79,7 +81,6 @@ int mboxname_policycheck(const struct mboxname_ns *ns, const char *intname,
 
 /* Append the RFC 2342 NAMESPACE response data, the three groups after
  * "* NAMESPACE ", for a session with these settings. */
-void mboxname_namespace_response(const struct mboxname_ns *ns,
-                                 struct buf *out);
+void mboxname_namespace_response(const struct mboxname_ns *ns, struct buf *out);
 
 #endif

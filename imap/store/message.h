@@ -17,6 +17,8 @@
  * and at most MESSAGE_MAX_PARTS parts are recorded, so hostile messages
  * cost bounded memory and stack.  Envelope and BODYSTRUCTURE strings are
  * the raw (unfolded, not RFC 2047-decoded) header text, as RFC 3501 says.
+ *
+ * The RFC 5322 address and date syntax lives in message_rfc5322.c.
  */
 #ifndef IMAP_STORE_MESSAGE_H
 #define IMAP_STORE_MESSAGE_H
@@ -155,7 +157,8 @@ int message_part_param(const struct message *msg, uint32_t part,
                        const char *name, int disposition, struct buf *value);
 
 /* Parse an RFC 5322 date-time (obsolete forms and zones accepted);
- * returns seconds since the epoch, or -1 if it cannot be parsed. */
+ * returns seconds since the epoch, or -1 if it cannot be parsed or falls
+ * before 1970. */
 time_t message_parse_date(const char *s, size_t len);
 /* The message's Date: as time_t, or -1 if absent or unparseable. */
 time_t message_sentdate(const struct message *msg);

@@ -51,8 +51,8 @@ static void test_rights_legacy(void)
      * print must read back as itself */
     CHECK_INTEQ(parse("kc"), ACL_CREATE);
     CHECK_INTEQ(parse("td"), ACL_DELETEMSG);
-    static const char *samples[] = { "lrkc", "lrxc", "ted", "ltd", "lrs",
-                                     "lrswipkxtecdan", "" };
+    static const char *samples[] = {"lrkc", "lrxc",           "ted", "ltd",
+                                    "lrs",  "lrswipkxtecdan", ""};
     for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
         CHECK_STREQ(fmt(parse(samples[i])), samples[i]);
 }
@@ -97,7 +97,8 @@ static void test_parse_format(void)
 {
     struct acl acl = ACL_INITIALIZER;
     CHECK_INTEQ(acl_parse(&acl, "fred\tlrswipkxtecdan\tanyone\tlrs\t"
-                                "-bob\ts\tgroup:staff\tlrsp\t"), 0);
+                                "-bob\ts\tgroup:staff\tlrsp\t"),
+                0);
     CHECK_INTEQ(acl.count, 4);
     CHECK_INTEQ(acl_get(&acl, "fred"), ACL_ALL);
     CHECK_INTEQ(acl_get(&acl, "-bob"), ACL_SETSEEN);
@@ -179,10 +180,9 @@ static const char *rights_of(const char *aclstr, const char *userid,
 {
     strarray_t groups = STRARRAY_INITIALIZER;
     strarray_append(&groups, "group:staff");
-    struct acl_subject who = { userid, &groups, isadmin };
-    struct acl_mailbox mbox = { owner, isinbox };
-    acl_rights_t r = acl_myrights_str(aclstr, &who, &mbox,
-                                      parse("lkxan"));
+    struct acl_subject who = {userid, &groups, isadmin};
+    struct acl_mailbox mbox = {owner, isinbox};
+    acl_rights_t r = acl_myrights_str(aclstr, &who, &mbox, parse("lkxan"));
     strarray_fini(&groups);
     return fmt(r);
 }
@@ -215,8 +215,7 @@ static void test_myrights_matrix(void)
     CHECK_STREQ(rights_of("", "fred", 0, "fred", 1), "lpkxcan");
     /* admins can always see and administer, nothing more */
     CHECK_STREQ(rights_of("", "root", 1, NULL, 0), "la");
-    CHECK_STREQ(rights_of("root\tr\t-root\tla\t", "root", 1, NULL, 0),
-                "lra");
+    CHECK_STREQ(rights_of("root\tr\t-root\tla\t", "root", 1, NULL, 0), "lra");
     /* a damaged ACL grants nothing beyond the implicit rights */
     CHECK_STREQ(rights_of("fred\tlr\tbob", "fred", 0, NULL, 0), "");
     CHECK_STREQ(rights_of("fred\tlr\tbob", "fred", 0, "fred", 0), "lkxcan");
@@ -256,9 +255,9 @@ static void test_listrights(void)
 {
     char req[ACL_RIGHTS_MAX];
     strarray_t opt = STRARRAY_INITIALIZER;
-    struct acl_mailbox folder = { "fred", 0 };
-    struct acl_mailbox inbox = { "fred", 1 };
-    struct acl_mailbox shared = { NULL, 0 };
+    struct acl_mailbox folder = {"fred", 0};
+    struct acl_mailbox inbox = {"fred", 1};
+    struct acl_mailbox shared = {NULL, 0};
     char *s;
 
     acl_listrights("fred", &folder, parse("lkxan"), req, &opt);

@@ -124,6 +124,7 @@ static void test_mimeheader(void)
     CHECK_STREQ(hdr(&b, "=?utf-8?x?abc?="), "=?utf-8?x?abc?=");
     CHECK_STREQ(hdr(&b, "=?utf-8?q?abc"), "=?utf-8?q?abc");
     CHECK_STREQ(hdr(&b, "=?x-bogus?q?abc?= x"), "=?x-bogus?q?abc?= x");
+    CHECK_STREQ(hdr(&b, "=?utf-8?q?a?= =?x-bogus?q?b?="), "a =?x-bogus?q?b?=");
     CHECK_STREQ(hdr(&b, "=?" "?q?abc?="), "=?" "?q?abc?=");
     CHECK_STREQ(hdr(&b, "1+1=2 =?"), "1+1=2 =?");
     CHECK_STREQ(hdr(&b, "=?utf-8?q?" "?="), "");
@@ -222,6 +223,8 @@ static void test_search(void)
     CHECK(charset_search_body(s, t, strlen(t), "x-bogus", CHARSET_ENC_8BIT));
     CHECK(!charset_search_casemapped(s, "moore", 5));
     CHECK(charset_search_casemapped(s, "MOORE", 5));
+    CHECK(!charset_search_utf8(s, "", 0));
+    CHECK(!charset_search_body(s, NULL, 0, NULL, CHARSET_ENC_7BIT));
     charset_search_free(&s);
     /* The empty pattern matches everything, even empty text. */
     s = charset_search_new("", 0);

@@ -19,7 +19,7 @@ static void test_literals(void)
 {
     CHECK(m("INBOX", '/', "INBOX"));
     CHECK(!m("INBOX", '/', "INBOX/x"));
-    CHECK(!m("Sent", '/', "sent"));       /* case-sensitive */
+    CHECK(!m("Sent", '/', "sent")); /* case-sensitive */
     CHECK(!m("Sent", '/', "Sen"));
     CHECK(m("", '/', ""));
     CHECK(!m("", '/', "x"));
@@ -48,12 +48,12 @@ static void test_percent(void)
     CHECK(!m("%/%", '/', "a/b/c"));
     CHECK(m("user/%", '/', "user/fred"));
     CHECK(!m("user/%", '/', "user/fred/x"));
-    CHECK(m("%", '.', "a/b"));            /* '/' is plain when sep is '.' */
+    CHECK(m("%", '.', "a/b")); /* '/' is plain when sep is '.' */
     CHECK(!m("%", '.', "a.b"));
     CHECK(m("Dr%s", '/', "Drafts"));
     CHECK(!m("Dr%s", '/', "Dr/afts"));
     CHECK(m("%%%", '/', "x"));
-    CHECK(m("%*", '/', "a/b"));           /* '*' wins */
+    CHECK(m("%*", '/', "a/b")); /* '*' wins */
     CHECK(m("*%", '/', "a/b"));
     CHECK(m("a/%/c", '/', "a/b/c"));
 }
@@ -83,14 +83,14 @@ static void test_prefix_and_child(void)
     glob_free(&g);
 
     g = glob_new("%", '/', 0);
-    CHECK(!glob_match_child(g, "INBOX"));  /* % never crosses sep */
+    CHECK(!glob_match_child(g, "INBOX")); /* % never crosses sep */
     glob_free(&g);
 
     g = glob_new("*", '/', 0);
     CHECK(glob_match_child(g, "INBOX"));
     glob_free(&g);
 
-    g = glob_new("INBOX/", '/', 0);        /* "INBOX/" alone is no child */
+    g = glob_new("INBOX/", '/', 0); /* "INBOX/" alone is no child */
     CHECK(!glob_match_child(g, "INBOX"));
     glob_free(&g);
 

@@ -57,6 +57,8 @@ static void child_stop(struct child *c)
     int status;
     char x = 'x';
 
+    if (c->pid <= 0) /* never kill(-1): the child failed to start */
+        return;
     if (write(c->to_child, &x, 1) != 1)
         kill(c->pid, SIGTERM);
     close(c->to_child);

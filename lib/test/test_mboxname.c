@@ -7,29 +7,39 @@
 
 /* The four combinations of altnamespace and unixhierarchysep. */
 static const struct mboxname_ns std_dot = {
-    0, 0, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0 };
+    0, 0, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0};
 static const struct mboxname_ns std_slash = {
-    0, 1, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0 };
+    0, 1, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0};
 static const struct mboxname_ns alt_dot = {
-    1, 0, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0 };
+    1, 0, 0, NULL, "Other Users", "Shared Folders", "Alt Folders", 0};
 static const struct mboxname_ns alt_slash = MBOXNAME_NS_INITIALIZER;
 
-#define CHECK_TOINT(ns, ext, user, want) do { \
-    char *r_ = mboxname_from_external(ns, ext, user); \
-    if (want) CHECK_STREQ(r_, (const char *)want); \
-    else CHECK(r_ == NULL); \
-    free(r_); } while (0)
+#define CHECK_TOINT(ns, ext, user, want)                                       \
+    do {                                                                       \
+        char *r_ = mboxname_from_external(ns, ext, user);                      \
+        if (want)                                                              \
+            CHECK_STREQ(r_, (const char *)want);                               \
+        else                                                                   \
+            CHECK(r_ == NULL);                                                 \
+        free(r_);                                                              \
+    } while (0)
 
-#define CHECK_TOEXT(ns, intname, user, want) do { \
-    char *r_ = mboxname_to_external(ns, intname, user); \
-    if (want) CHECK_STREQ(r_, (const char *)want); \
-    else CHECK(r_ == NULL); \
-    free(r_); } while (0)
+#define CHECK_TOEXT(ns, intname, user, want)                                   \
+    do {                                                                       \
+        char *r_ = mboxname_to_external(ns, intname, user);                    \
+        if (want)                                                              \
+            CHECK_STREQ(r_, (const char *)want);                               \
+        else                                                                   \
+            CHECK(r_ == NULL);                                                 \
+        free(r_);                                                              \
+    } while (0)
 
 /* Both directions at once, for names that must round-trip. */
-#define CHECK_BOTH(ns, ext, user, intname) do { \
-    CHECK_TOINT(ns, ext, user, intname); \
-    CHECK_TOEXT(ns, intname, user, ext); } while (0)
+#define CHECK_BOTH(ns, ext, user, intname)                                     \
+    do {                                                                       \
+        CHECK_TOINT(ns, ext, user, intname);                                   \
+        CHECK_TOEXT(ns, intname, user, ext);                                   \
+    } while (0)
 
 static void test_standard_namespace(void)
 {
@@ -93,8 +103,7 @@ static void test_alt_clashes(void)
      * alt prefix */
     CHECK_BOTH(&alt_slash, "Alt Folders/INBOX", "fred", "user.fred.INBOX");
     CHECK_BOTH(&alt_slash, "Alt Folders/Inbox", "fred", "user.fred.Inbox");
-    CHECK_BOTH(&alt_slash, "Alt Folders/Inbox/y", "fred",
-               "user.fred.Inbox.y");
+    CHECK_BOTH(&alt_slash, "Alt Folders/Inbox/y", "fred", "user.fred.Inbox.y");
     CHECK_BOTH(&alt_slash, "Alt Folders/Other Users", "fred",
                "user.fred.Other Users");
     CHECK_BOTH(&alt_slash, "Alt Folders/Shared Folders/z", "fred",
@@ -173,8 +182,7 @@ static void test_virtdomains(void)
 
     /* admins: standard namespace always, other domains as "@domain" */
     ns.isadmin = 1;
-    CHECK_BOTH(&ns, "user/bob@example.com", "admin",
-               "example.com!user.bob");
+    CHECK_BOTH(&ns, "user/bob@example.com", "admin", "example.com!user.bob");
     CHECK_BOTH(&ns, "user/bob/Sent@example.com", "admin",
                "example.com!user.bob.Sent");
     CHECK_BOTH(&ns, "user/bob", "admin", "user.bob");
@@ -271,11 +279,11 @@ static void test_policycheck(void)
     const char *why = NULL;
 
     CHECK_INTEQ(mboxname_policycheck(&std_slash, "user.fred", NULL), 0);
-    CHECK_INTEQ(mboxname_policycheck(&std_slash, "user.fred.Sent Items",
-                                     NULL), 0);
+    CHECK_INTEQ(mboxname_policycheck(&std_slash, "user.fred.Sent Items", NULL),
+                0);
     CHECK_INTEQ(mboxname_policycheck(&std_slash, "user.fred.v1^2", NULL), 0);
-    CHECK_INTEQ(mboxname_policycheck(&std_slash, "shared.Entw&APw-rfe",
-                                     NULL), 0);
+    CHECK_INTEQ(mboxname_policycheck(&std_slash, "shared.Entw&APw-rfe", NULL),
+                0);
     CHECK_INTEQ(mboxname_policycheck(&std_slash, "a.Tom &- Jerry", NULL), 0);
 
     CHECK_INTEQ(mboxname_policycheck(&std_slash, "", &why), -1);
@@ -310,11 +318,10 @@ static void test_policycheck(void)
     longname[MBOXNAME_MAX] = '\0';
     CHECK_INTEQ(mboxname_policycheck(&std_slash, longname, NULL), 0);
 
-    CHECK_INTEQ(mboxname_policycheck(&std_slash, "example.com!user.fred",
-                                     NULL), -1);
-    CHECK_INTEQ(mboxname_policycheck(&vd, "example.com!user.fred", NULL), 0);
-    CHECK_INTEQ(mboxname_policycheck(&vd, "exa_mple.com!user.fred", NULL),
+    CHECK_INTEQ(mboxname_policycheck(&std_slash, "example.com!user.fred", NULL),
                 -1);
+    CHECK_INTEQ(mboxname_policycheck(&vd, "example.com!user.fred", NULL), 0);
+    CHECK_INTEQ(mboxname_policycheck(&vd, "exa_mple.com!user.fred", NULL), -1);
     CHECK_INTEQ(mboxname_policycheck(&vd, "!user.fred", NULL), -1);
     CHECK_INTEQ(mboxname_policycheck(&vd, "example.com!", NULL), -1);
     CHECK_INTEQ(mboxname_policycheck(&vd, "example.com!a!b", NULL), -1);

@@ -483,7 +483,7 @@ static int injecting_client(int fd, void *arg)
     size_t n;
     (void)arg;
     if (write_raw(fd, "a STARTTLS\r\nb INJECTED\r\n") < 0) return 1;
-    if (read_all_raw(fd, buf, 7) < 0 || memcmp(buf, "a OK\r\n", 6)) return 2;
+    if (read_all_raw(fd, buf, 6) < 0 || memcmp(buf, "a OK\r\n", 6)) return 2;
     SSL_CTX *ctx = client_ctx();
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);

@@ -25,10 +25,18 @@ static char *dec(const char *mutf7)
     return buf_release(&b);
 }
 
-#define CHECK_ENC(in, want) do { \
-    char *r_ = enc(in); CHECK_STREQ(r_, want); free(r_); } while (0)
-#define CHECK_DEC(in, want) do { \
-    char *r_ = dec(in); CHECK_STREQ(r_, want); free(r_); } while (0)
+#define CHECK_ENC(in, want)                                                    \
+    do {                                                                       \
+        char *r_ = enc(in);                                                    \
+        CHECK_STREQ(r_, want);                                                 \
+        free(r_);                                                              \
+    } while (0)
+#define CHECK_DEC(in, want)                                                    \
+    do {                                                                       \
+        char *r_ = dec(in);                                                    \
+        CHECK_STREQ(r_, want);                                                 \
+        free(r_);                                                              \
+    } while (0)
 
 static void test_encode(void)
 {
@@ -40,7 +48,9 @@ static void test_encode(void)
     CHECK_ENC("~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/"
               "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
               "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
-    CHECK_ENC("Entw\xc3\xbc" "rfe", "Entw&APw-rfe");
+    CHECK_ENC("Entw\xc3\xbc"
+              "rfe",
+              "Entw&APw-rfe");
     CHECK_ENC("caf\xc3\xa9", "caf&AOk-");
     /* one run for adjacent non-ASCII, '&' directly after a run */
     CHECK_ENC("\xc3\xa9\xc3\xa9&", "&AOkA6Q-&-");
@@ -54,9 +64,9 @@ static void test_encode_rejects_bad_utf8(void)
 {
     struct buf b = BUF_INITIALIZER;
     buf_setcstr(&b, "keep");
-    CHECK_INTEQ(utf7_encode("\xc3", &b), -1);          /* truncated */
-    CHECK_INTEQ(utf7_encode("\xc0\xaf", &b), -1);      /* overlong '/' */
-    CHECK_INTEQ(utf7_encode("\xed\xa0\x80", &b), -1);  /* a surrogate */
+    CHECK_INTEQ(utf7_encode("\xc3", &b), -1);             /* truncated */
+    CHECK_INTEQ(utf7_encode("\xc0\xaf", &b), -1);         /* overlong '/' */
+    CHECK_INTEQ(utf7_encode("\xed\xa0\x80", &b), -1);     /* a surrogate */
     CHECK_INTEQ(utf7_encode("\xf4\x90\x80\x80", &b), -1); /* > U+10FFFF */
     CHECK_INTEQ(utf7_encode("ok\xff", &b), -1);
     CHECK_STREQ(buf_cstring(&b), "keep");
@@ -79,9 +89,13 @@ static void test_decode(void)
 static void test_roundtrip(void)
 {
     static const char *samples[] = {
-        "Gel\xc3\xb6schte Objekte", "\xd0\x92\xd1\x85\xd0\xbe\xd0\xb4",
-        "x\xe2\x82\xac&y\xe2\x82\xac", "\xf0\x9f\x93\xa7 mail",
-        "\xc3\xa9", "\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa9\xc3\xa9",
+        "Gel\xc3\xb6schte Objekte",
+        "\xd0\x92\xd1\x85\xd0\xbe\xd0\xb4",
+        "x\xe2\x82\xac&y\xe2\x82\xac",
+        "\xf0\x9f\x93\xa7 mail",
+        "\xc3\xa9",
+        "\xc3\xa9\xc3\xa9",
+        "\xc3\xa9\xc3\xa9\xc3\xa9",
         "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
     };
     for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
@@ -99,24 +113,24 @@ static void test_invalid(void)
 {
     CHECK(utf7_valid("plain name"));
     CHECK(utf7_valid("&AOk-"));
-    CHECK(utf7_valid("&AOk-&-"));            /* a run, then a literal & */
-    CHECK(!utf7_valid("&"));                 /* bare & */
-    CHECK(!utf7_valid("a&b"));               /* & must be &- */
-    CHECK(!utf7_valid("&AOk"));              /* unterminated shift */
-    CHECK(!utf7_valid("&AOk-&AOk-"));        /* null shift "-&" */
-    CHECK(!utf7_valid("&AGE-"));             /* 'a' encoded */
-    CHECK(!utf7_valid("&ACY-"));             /* '&' encoded */
-    CHECK(!utf7_valid("&AAA-"));             /* NUL encoded */
-    CHECK(!utf7_valid("&AOl-"));             /* non-zero padding bits */
-    CHECK(!utf7_valid("&AOkA-"));            /* leftover 6+ bits */
-    CHECK(!utf7_valid("&AO-"));              /* half a character */
-    CHECK(!utf7_valid("&2D0-"));             /* high surrogate alone */
-    CHECK(!utf7_valid("&3gA-"));             /* low surrogate alone */
-    CHECK(!utf7_valid("&2D0A6Q-"));          /* high + non-low */
-    CHECK(!utf7_valid("&AOk=-"));            /* base64 padding */
-    CHECK(!utf7_valid("&AO/-"));             /* '/' is ',' here */
-    CHECK(!utf7_valid("caf\xc3\xa9"));       /* raw 8-bit */
-    CHECK(!utf7_valid("tab\there"));         /* raw control */
+    CHECK(utf7_valid("&AOk-&-"));      /* a run, then a literal & */
+    CHECK(!utf7_valid("&"));           /* bare & */
+    CHECK(!utf7_valid("a&b"));         /* & must be &- */
+    CHECK(!utf7_valid("&AOk"));        /* unterminated shift */
+    CHECK(!utf7_valid("&AOk-&AOk-"));  /* null shift "-&" */
+    CHECK(!utf7_valid("&AGE-"));       /* 'a' encoded */
+    CHECK(!utf7_valid("&ACY-"));       /* '&' encoded */
+    CHECK(!utf7_valid("&AAA-"));       /* NUL encoded */
+    CHECK(!utf7_valid("&AOl-"));       /* non-zero padding bits */
+    CHECK(!utf7_valid("&AOkA-"));      /* leftover 6+ bits */
+    CHECK(!utf7_valid("&AO-"));        /* half a character */
+    CHECK(!utf7_valid("&2D0-"));       /* high surrogate alone */
+    CHECK(!utf7_valid("&3gA-"));       /* low surrogate alone */
+    CHECK(!utf7_valid("&2D0A6Q-"));    /* high + non-low */
+    CHECK(!utf7_valid("&AOk=-"));      /* base64 padding */
+    CHECK(!utf7_valid("&AO/-"));       /* '/' is ',' here */
+    CHECK(!utf7_valid("caf\xc3\xa9")); /* raw 8-bit */
+    CHECK(!utf7_valid("tab\there"));   /* raw control */
 
     struct buf b = BUF_INITIALIZER;
     buf_setcstr(&b, "pre");

@@ -1,0 +1,1360 @@
+/* mailbox.c -- the mailbox store engine; see mailbox.h and
+ * doc/store-format.md. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imap/store/mailbox.h"
+#include "imap/store/mailbox_format.h"
+#include "lib/lock.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
+
+enum { LK_NONE = 0, LK_SHARED, LK_EXCL };
+
+/* Everything about one open mailbox directory that the process must hold
+ * once: fcntl locks are per process and per file, so two descriptors of
+ * cyrus.index in one process would release each other's locks. */
+struct mbcore {
+    struct mbcore *next;
+    dev_t dev;
+    ino_t ino;
+    char *dir;
+    int refcount;
+
+    int index_fd;
+    ino_t index_ino;
+    const unsigned char *index_map;
+    size_t index_maplen;
+
+    int cache_fd;
+    ino_t cache_ino;
+    const unsigned char *cache_map;
+    size_t cache_maplen;
+    uint64_t cache_end;          /* where the next cache entry goes */
+
+    int lock_type;
+    int lock_holders;            /* handles holding lock_type */
+
+    struct index_header hdr;     /* including uncommitted changes */
+    uint32_t committed_records;
+    uint32_t committed_last_uid;
+    int dirty;                   /* hdr differs from the disk */
+    int disk_dirty;              /* INDEX_FLAG_DIRTY is on disk */
+    int sync_cache, sync_index, sync_dir;
+
+    struct store_header sh;      /* cyrus.header */
+    ino_t sh_ino;
+    off_t sh_size;
+    struct timespec sh_mtime;
+
+    struct buf scratch;
+};
+
+struct mailbox {
+    struct mbcore *c;
+    int lock_type;
+    int lock_depth;
+};
+
+static struct mbcore *open_cores;
+
+/* Internal results of core_refresh beyond the public codes. */
+enum { REFRESH_AGAIN = 1, REFRESH_NEED_EXCL = 2 };
+
+const char *mailbox_strerror(int r)
+{
+    switch (r) {
+    case MAILBOX_OK: return "OK";
+    case MAILBOX_ENOENT: return "Mailbox or message does not exist";
+    case MAILBOX_EXISTS: return "Mailbox already exists";
+    case MAILBOX_IOERROR: return "System I/O error";
+    case MAILBOX_CORRUPT: return "Mailbox is corrupt (reconstruct needed)";
+    case MAILBOX_LOCKED: return "Mailbox is locked";
+    case MAILBOX_TOOMANYFLAGS: return "Too many user flags in mailbox";
+    case MAILBOX_BADFORMAT: return "Message or value cannot be stored";
+    }
+    return "Unknown mailbox error";
+}
+
+static char *core_path(const struct mbcore *c, const char *name)
+{
+    return strconcat(c->dir, "/", name, (char *)NULL);
+}
+
+static int pwrite_all(int fd, const void *p, size_t len, off_t off)
+{
+    const char *b = p;
+
+    while (len > 0) {
+        ssize_t n = pwrite(fd, b, len, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        b += n;
+        len -= (size_t)n;
+        off += n;
+    }
+    return 0;
+}
+
+static int io_error(const struct mbcore *c, const char *what)
+{
+    log_error("%s: %s: %s", c->dir, what, strerror(errno));
+    return MAILBOX_IOERROR;
+}
+
+/* Map `fd` whole, replacing an earlier map. */
+static int remap(int fd, const unsigned char **map, size_t *maplen)
+{
+    struct stat st;
+    void *p;
+
+    if (fstat(fd, &st) < 0)
+        return -1;
+    if (*map && (size_t)st.st_size == *maplen)
+        return 0;
+    if (*map)
+        munmap((void *)*map, *maplen);
+    *map = NULL;
+    *maplen = 0;
+    if (st.st_size == 0)
+        return 0;
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    *map = p;
+    *maplen = (size_t)st.st_size;
+    return 0;
+}
+
+static void unmap(const unsigned char **map, size_t *maplen)
+{
+    if (*map)
+        munmap((void *)*map, *maplen);
+    *map = NULL;
+    *maplen = 0;
+}
+
+static int lock_fd(int fd, int type)
+{
+    return type == LK_EXCL ? lock_exclusive(fd, 1) : lock_shared(fd, 1);
+}
+
+/* Make sure the map covers `n` records (ours may lie past the last map). */
+static int index_cover(struct mbcore *c, uint32_t n)
+{
+    uint64_t need = INDEX_HEADER_SIZE + (uint64_t)n * INDEX_RECORD_SIZE;
+
+    if (need <= c->index_maplen)
+        return 0;
+    if (remap(c->index_fd, &c->index_map, &c->index_maplen) < 0)
+        return io_error(c, "cannot map " FNAME_INDEX);
+    if (need > c->index_maplen) {
+        log_error("%s: " FNAME_INDEX " shorter than its header says", c->dir);
+        return MAILBOX_CORRUPT;
+    }
+    return 0;
+}
+
+static const unsigned char *record_at(const struct mbcore *c, uint32_t recno)
+{
+    return c->index_map + INDEX_HEADER_SIZE +
+           (size_t)recno * INDEX_RECORD_SIZE;
+}
+
+static int core_read_record(struct mbcore *c, uint32_t recno,
+                            struct index_record *rec)
+{
+    int r;
+
+    if (recno >= c->hdr.num_records)
+        return MAILBOX_ENOENT;
+    if ((r = index_cover(c, recno + 1)))
+        return r;
+    if (index_record_decode(record_at(c, recno), rec)) {
+        log_error("%s: record %u: bad checksum", c->dir, recno);
+        return MAILBOX_CORRUPT;
+    }
+    return 0;
+}
+
+/* Add (sign 1) or remove (sign -1) a record's share of the counters. */
+static void counts_apply(struct index_header *h, const struct index_record *r,
+                         int sign)
+{
+    uint32_t d = sign > 0 ? 1 : (uint32_t)-1;
+
+    if (r->internal_flags & FLAG_INTERNAL_EXPUNGED)
+        return;
+    h->exists += d;
+    h->quota_used += sign > 0 ? r->size : -(uint64_t)r->size;
+    if (r->system_flags & FLAG_DELETED)
+        h->deleted += d;
+    if (r->system_flags & FLAG_ANSWERED)
+        h->answered += d;
+    if (r->system_flags & FLAG_FLAGGED)
+        h->flagged += d;
+    if (!(r->system_flags & FLAG_SEEN))
+        h->unseen += d;
+}
+
+static int write_header(struct mbcore *c, const struct index_header *h,
+                        uint32_t flags)
+{
+    unsigned char buf[INDEX_HEADER_SIZE];
+
+    index_header_encode(h, flags, buf);
+    if (pwrite_all(c->index_fd, buf, sizeof(buf), 0) < 0 ||
+        fdatasync(c->index_fd) < 0)
+        return io_error(c, "cannot write " FNAME_INDEX " header");
+    return 0;
+}
+
+/* Recompute the header's counters from the records, after a writer died
+ * (or gave up) between rewriting records in place and committing. */
+static int core_repair(struct mbcore *c)
+{
+    struct index_header h = c->hdr;
+    struct index_record rec;
+    int r;
+
+    h.exists = h.deleted = h.answered = h.flagged = h.unseen = 0;
+    h.quota_used = 0;
+    h.first_expunged = 0;
+    for (uint32_t i = 0; i < h.num_records; i++) {
+        if ((r = core_read_record(c, i, &rec)))
+            return r;
+        counts_apply(&h, &rec, 1);
+        if (rec.modseq > h.highestmodseq)
+            h.highestmodseq = rec.modseq;
+        if (rec.uid > h.last_uid)
+            h.last_uid = rec.uid;
+        if ((rec.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+            (!h.first_expunged || rec.last_updated < h.first_expunged))
+            h.first_expunged = rec.last_updated;
+    }
+    if ((r = write_header(c, &h, 0)))
+        return r;
+    log_notice("%s: recomputed index header after an interrupted update",
+               c->dir);
+    c->hdr = h;
+    c->committed_records = h.num_records;
+    c->committed_last_uid = h.last_uid;
+    c->disk_dirty = 0;
+    return 0;
+}
+
+/* The cache is a generation ahead of the index: a repack died between its
+ * two renames.  Put its cyrus.index.NEW in place if it matches. */
+static int finish_swap(struct mbcore *c, uint32_t cache_gen)
+{
+    char *path = core_path(c, FNAME_INDEX ".NEW");
+    char *index = core_path(c, FNAME_INDEX);
+    unsigned char buf[INDEX_HEADER_SIZE];
+    struct index_header h;
+    int fd, r = MAILBOX_CORRUPT;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (retry_read(fd, buf, sizeof(buf)) == sizeof(buf) &&
+            !index_header_decode(buf, sizeof(buf), &h, NULL) &&
+            h.generation == cache_gen) {
+            if (rename(path, index) == 0 || errno == ENOENT) {
+                store_fsync_dir(c->dir);
+                log_notice("%s: completed an interrupted repack", c->dir);
+                r = REFRESH_AGAIN;
+            }
+        }
+        close(fd);
+    }
+    if (r == MAILBOX_CORRUPT)
+        log_error("%s: " FNAME_CACHE " generation %u does not match "
+                  FNAME_INDEX " generation %u", c->dir, cache_gen,
+                  c->hdr.generation);
+    free(path);
+    free(index);
+    return r;
+}
+
+static int open_cache(struct mbcore *c)
+{
+    char *path = core_path(c, FNAME_CACHE);
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+
+    free(path);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return errno == ENOENT ? MAILBOX_CORRUPT : io_error(c, FNAME_CACHE);
+    }
+    if (c->cache_fd >= 0)
+        close(c->cache_fd);
+    unmap(&c->cache_map, &c->cache_maplen);
+    c->cache_fd = fd;
+    c->cache_ino = st.st_ino;
+    return 0;
+}
+
+static int reload_store_header(struct mbcore *c)
+{
+    char *path = core_path(c, FNAME_HEADER);
+    struct store_header sh;
+    struct stat st;
+    int r;
+
+    r = stat(path, &st);
+    free(path);
+    if (r < 0)
+        return errno == ENOENT ? MAILBOX_CORRUPT : io_error(c, FNAME_HEADER);
+    if (c->sh.uniqueid && st.st_ino == c->sh_ino &&
+        st.st_size == c->sh_size &&
+        st.st_mtim.tv_sec == c->sh_mtime.tv_sec &&
+        st.st_mtim.tv_nsec == c->sh_mtime.tv_nsec)
+        return 0;
+    if ((r = store_header_read(c->dir, 1, &sh)))
+        return r == MAILBOX_ENOENT ? MAILBOX_CORRUPT : r;
+    store_header_fini(&c->sh);
+    c->sh = sh;
+    c->sh_ino = st.st_ino;
+    c->sh_size = st.st_size;
+    c->sh_mtime = st.st_mtim;
+    return 0;
+}
+
+/* Bring the in-memory view up to date under a lock of `type`. */
+static int core_refresh(struct mbcore *c, int type)
+{
+    char *path = core_path(c, FNAME_INDEX);
+    struct stat st;
+    uint32_t flags, cache_gen;
+    int r;
+
+    r = stat(path, &st);
+    if (r < 0) {
+        r = errno == ENOENT ? MAILBOX_ENOENT : io_error(c, FNAME_INDEX);
+        free(path);
+        return r;
+    }
+    if (st.st_ino != c->index_ino) {
+        /* Replaced by a repack or reconstruct: lock the new file before
+         * letting go of the old one, then look again. */
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        free(path);
+        if (fd < 0)
+            return errno == ENOENT ? REFRESH_AGAIN : io_error(c, FNAME_INDEX);
+        if (lock_fd(fd, type) < 0 || fstat(fd, &st) < 0) {
+            close(fd);
+            return io_error(c, "cannot lock " FNAME_INDEX);
+        }
+        close(c->index_fd);
+        unmap(&c->index_map, &c->index_maplen);
+        c->index_fd = fd;
+        c->index_ino = st.st_ino;
+        return REFRESH_AGAIN;
+    }
+    free(path);
+
+    if (remap(c->index_fd, &c->index_map, &c->index_maplen) < 0)
+        return io_error(c, "cannot map " FNAME_INDEX);
+    if (index_header_decode(c->index_map, c->index_maplen, &c->hdr, &flags)) {
+        log_error("%s: " FNAME_INDEX " header: bad magic or checksum", c->dir);
+        return MAILBOX_CORRUPT;
+    }
+    c->committed_records = c->hdr.num_records;
+    c->committed_last_uid = c->hdr.last_uid;
+    c->dirty = 0;
+    c->disk_dirty = !!(flags & INDEX_FLAG_DIRTY);
+    c->sync_cache = c->sync_index = c->sync_dir = 0;
+    if ((r = index_cover(c, c->hdr.num_records)))
+        return r;
+
+    path = core_path(c, FNAME_CACHE);
+    r = stat(path, &st);
+    free(path);
+    if (r < 0)
+        return errno == ENOENT ? MAILBOX_CORRUPT : io_error(c, FNAME_CACHE);
+    if (st.st_ino != c->cache_ino && (r = open_cache(c)))
+        return r;
+    if (remap(c->cache_fd, &c->cache_map, &c->cache_maplen) < 0)
+        return io_error(c, "cannot map " FNAME_CACHE);
+    if (cache_header_decode(c->cache_map, c->cache_maplen, &cache_gen)) {
+        log_error("%s: " FNAME_CACHE " header: bad magic or checksum", c->dir);
+        return MAILBOX_CORRUPT;
+    }
+    if (cache_gen != c->hdr.generation)
+        return finish_swap(c, cache_gen);
+    /* A torn append may have left a partial entry: skip past it. */
+    c->cache_end = (c->cache_maplen + 3) & ~(uint64_t)3;
+
+    if ((r = reload_store_header(c)))
+        return r;
+
+    if (c->disk_dirty) {
+        if (type != LK_EXCL)
+            return REFRESH_NEED_EXCL;
+        return core_repair(c);
+    }
+    return 0;
+}
+
+static int core_lock(struct mbcore *c, int type)
+{
+    int have = type, r;
+
+    if (lock_fd(c->index_fd, type) < 0)
+        return io_error(c, "cannot lock " FNAME_INDEX);
+    for (int tries = 0;; tries++) {
+        r = core_refresh(c, have);
+        if (r == REFRESH_NEED_EXCL) {
+            /* Repairing needs the writers' lock; fcntl cannot upgrade
+             * atomically without risking EDEADLK, so let go first. */
+            lock_unlock(c->index_fd);
+            if (lock_exclusive(c->index_fd, 1) < 0) {
+                r = io_error(c, "cannot lock " FNAME_INDEX);
+                break;
+            }
+            have = LK_EXCL;
+            continue;
+        }
+        if (r != REFRESH_AGAIN)
+            break;
+        if (tries > 100) {
+            log_error("%s: " FNAME_INDEX " keeps changing", c->dir);
+            r = MAILBOX_IOERROR;
+            break;
+        }
+    }
+    if (r) {
+        lock_unlock(c->index_fd);
+        return r;
+    }
+    /* Downgrading is atomic for fcntl locks. */
+    if (have != type && lock_shared(c->index_fd, 1) < 0) {
+        lock_unlock(c->index_fd);
+        return io_error(c, "cannot lock " FNAME_INDEX);
+    }
+    c->lock_type = type;
+    return 0;
+}
+
+static void core_release(struct mbcore *c)
+{
+    if (c->dirty) {
+        log_warning("%s: unlocked with uncommitted changes; abandoning them",
+                    c->dir);
+        c->lock_type = LK_EXCL;
+        mailbox_abort(&(struct mailbox){ c, LK_EXCL, 1 });
+    }
+    lock_unlock(c->index_fd);
+    c->lock_type = LK_NONE;
+}
+
+static void core_free(struct mbcore *c)
+{
+    struct mbcore **pp;
+
+    for (pp = &open_cores; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    unmap(&c->index_map, &c->index_maplen);
+    unmap(&c->cache_map, &c->cache_maplen);
+    if (c->index_fd >= 0)
+        close(c->index_fd);
+    if (c->cache_fd >= 0)
+        close(c->cache_fd);
+    store_header_fini(&c->sh);
+    buf_free(&c->scratch);
+    free(c->dir);
+    free(c);
+}
+
+static struct mbcore *core_find(const struct stat *st)
+{
+    for (struct mbcore *c = open_cores; c; c = c->next) {
+        if (c->dev == st->st_dev && c->ino == st->st_ino)
+            return c;
+    }
+    return NULL;
+}
+
+int mailbox_is_open(const char *dir)
+{
+    struct stat st;
+
+    return stat(dir, &st) == 0 && core_find(&st) != NULL;
+}
+
+int mailbox_open(const char *dir, struct mailbox **mbp)
+{
+    struct mbcore *c;
+    struct stat st;
+    char *path;
+    int r;
+
+    *mbp = NULL;
+    if (stat(dir, &st) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return MAILBOX_ENOENT;
+        log_error("%s: %s", dir, strerror(errno));
+        return MAILBOX_IOERROR;
+    }
+    if ((c = core_find(&st))) {
+        c->refcount++;
+        *mbp = xzmalloc(sizeof(**mbp));
+        (*mbp)->c = c;
+        return 0;
+    }
+
+    c = xzmalloc(sizeof(*c));
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
+    c->dir = xstrdup(dir);
+    c->refcount = 1;
+    c->cache_fd = -1;
+    path = core_path(c, FNAME_INDEX);
+    c->index_fd = open(path, O_RDWR | O_CLOEXEC);
+    free(path);
+    if (c->index_fd < 0 || fstat(c->index_fd, &st) < 0) {
+        r = errno == ENOENT ? MAILBOX_ENOENT : io_error(c, FNAME_INDEX);
+        core_free(c);
+        return r;
+    }
+    c->index_ino = st.st_ino;
+    if ((r = open_cache(c))) {
+        core_free(c);
+        return r;
+    }
+    c->next = open_cores;
+    open_cores = c;
+    /* Validate everything once so a broken mailbox fails here. */
+    if ((r = core_lock(c, LK_SHARED))) {
+        core_free(c);
+        return r;
+    }
+    core_release(c);
+    *mbp = xzmalloc(sizeof(**mbp));
+    (*mbp)->c = c;
+    return 0;
+}
+
+void mailbox_close(struct mailbox **mbp)
+{
+    struct mailbox *mb = *mbp;
+
+    if (!mb)
+        return;
+    if (mb->lock_type) {
+        mb->lock_depth = 1;
+        mailbox_unlock(mb);
+    }
+    if (--mb->c->refcount == 0)
+        core_free(mb->c);
+    free(mb);
+    *mbp = NULL;
+}
+
+static int handle_lock(struct mailbox *mb, int type)
+{
+    struct mbcore *c = mb->c;
+    int r;
+
+    if (mb->lock_type) {
+        if (type > mb->lock_type)
+            return MAILBOX_LOCKED;
+        mb->lock_depth++;
+        return 0;
+    }
+    if (c->lock_type) {
+        if (type > c->lock_type) {
+            log_error("%s: exclusive lock asked while shared held in "
+                      "this process", c->dir);
+            return MAILBOX_LOCKED;
+        }
+    } else if ((r = core_lock(c, type))) {
+        return r;
+    }
+    c->lock_holders++;
+    mb->lock_type = type;
+    mb->lock_depth = 1;
+    return 0;
+}
+
+int mailbox_lock_shared(struct mailbox *mb)
+{
+    return handle_lock(mb, LK_SHARED);
+}
+
+int mailbox_lock_exclusive(struct mailbox *mb)
+{
+    return handle_lock(mb, LK_EXCL);
+}
+
+void mailbox_unlock(struct mailbox *mb)
+{
+    if (!mb->lock_type || --mb->lock_depth > 0)
+        return;
+    mb->lock_type = LK_NONE;
+    if (--mb->c->lock_holders == 0)
+        core_release(mb->c);
+}
+
+const struct index_header *mailbox_header(const struct mailbox *mb)
+{
+    return &mb->c->hdr;
+}
+
+const char *mailbox_dir(const struct mailbox *mb)
+{
+    return mb->c->dir;
+}
+
+const char *mailbox_uniqueid(const struct mailbox *mb)
+{
+    return mb->c->sh.uniqueid;
+}
+
+const char *mailbox_acl(const struct mailbox *mb)
+{
+    return mb->c->sh.acl ? mb->c->sh.acl : "";
+}
+
+const char *mailbox_quotaroot(const struct mailbox *mb)
+{
+    return mb->c->sh.quotaroot ? mb->c->sh.quotaroot : "";
+}
+
+const strarray_t *mailbox_user_flags(const struct mailbox *mb)
+{
+    return &mb->c->sh.flags;
+}
+
+/* A writer's call: the exclusive lock must be held through this handle
+ * (or, for nested handles, by the process). */
+static int need_excl(const struct mailbox *mb)
+{
+    if (mb->c->lock_type != LK_EXCL || !mb->lock_type) {
+        log_error("%s: change attempted without the exclusive lock",
+                  mb->c->dir);
+        return MAILBOX_LOCKED;
+    }
+    return 0;
+}
+
+static int set_header_field(struct mailbox *mb, char **field,
+                            const char *value)
+{
+    char *old;
+    int r;
+
+    if ((r = need_excl(mb)))
+        return r;
+    if (strchr(value, '\n') || strchr(value, '\r'))
+        return MAILBOX_BADFORMAT;
+    old = *field;
+    *field = xstrdup(value);
+    r = store_header_write(mb->c->dir, &mb->c->sh);
+    if (r) {
+        free(*field);
+        *field = old;
+        return r;
+    }
+    free(old);
+    /* Our own rewrite must not look like someone else's at next lock. */
+    mb->c->sh_ino = 0;
+    return reload_store_header(mb->c);
+}
+
+int mailbox_set_acl(struct mailbox *mb, const char *acl)
+{
+    return set_header_field(mb, &mb->c->sh.acl, acl);
+}
+
+int mailbox_set_quotaroot(struct mailbox *mb, const char *quotaroot)
+{
+    return set_header_field(mb, &mb->c->sh.quotaroot, quotaroot);
+}
+
+int mailbox_set_recent_uid(struct mailbox *mb, uint32_t uid)
+{
+    int r;
+
+    if ((r = need_excl(mb)))
+        return r;
+    if (uid > mb->c->hdr.recent_uid) {
+        mb->c->hdr.recent_uid = uid;
+        mb->c->dirty = 1;
+    }
+    return 0;
+}
+
+int mailbox_user_flag(struct mailbox *mb, const char *name, int create)
+{
+    struct mbcore *c = mb->c;
+    int i, r;
+
+    i = strarray_find(&c->sh.flags, name, 1);
+    if (i >= 0)
+        return i;
+    if (!create)
+        return MAILBOX_ENOENT;
+    if ((r = need_excl(mb)))
+        return r;
+    if (!store_valid_keyword(name))
+        return MAILBOX_BADFORMAT;
+    if (c->sh.flags.count >= MAILBOX_MAX_USER_FLAGS)
+        return MAILBOX_TOOMANYFLAGS;
+    i = strarray_append(&c->sh.flags, name);
+    if ((r = store_header_write(c->dir, &c->sh))) {
+        strarray_truncate(&c->sh.flags, i);
+        return r;
+    }
+    c->sh_ino = 0;
+    if ((r = reload_store_header(c)))
+        return r;
+    return i;
+}
+
+int mailbox_read_record(struct mailbox *mb, uint32_t recno,
+                        struct index_record *rec)
+{
+    if (!mb->lock_type)
+        return MAILBOX_LOCKED;
+    return core_read_record(mb->c, recno, rec);
+}
+
+int64_t mailbox_find_uid(struct mailbox *mb, uint32_t uid)
+{
+    struct mbcore *c = mb->c;
+    uint32_t lo = 0, hi = c->hdr.num_records;
+
+    if (!mb->lock_type || index_cover(c, hi))
+        return -1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t u = le_get32(record_at(c, mid));
+        if (u == uid)
+            return mid;
+        if (u < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Before the first in-place change of a committed record, mark the disk
+ * header dirty so a crash before commit gets the counters recomputed. */
+static int mark_disk_dirty(struct mbcore *c)
+{
+    struct index_header disk;
+    uint32_t flags;
+
+    if (c->disk_dirty)
+        return 0;
+    if (index_header_decode(c->index_map, c->index_maplen, &disk, &flags))
+        return MAILBOX_CORRUPT;
+    if (write_header(c, &disk, flags | INDEX_FLAG_DIRTY))
+        return MAILBOX_IOERROR;
+    c->disk_dirty = 1;
+    return 0;
+}
+
+static int write_record(struct mbcore *c, uint32_t recno,
+                        const struct index_record *rec)
+{
+    unsigned char buf[INDEX_RECORD_SIZE];
+
+    index_record_encode(rec, buf);
+    if (pwrite_all(c->index_fd, buf, sizeof(buf),
+                   INDEX_HEADER_SIZE + (off_t)recno * INDEX_RECORD_SIZE) < 0)
+        return io_error(c, "cannot write " FNAME_INDEX " record");
+    c->sync_index = 1;
+    return 0;
+}
+
+int mailbox_rewrite_record(struct mailbox *mb, uint32_t recno,
+                           struct index_record *rec)
+{
+    struct mbcore *c = mb->c;
+    struct index_record old, new;
+    int r;
+
+    if ((r = need_excl(mb)) || (r = core_read_record(c, recno, &old)))
+        return r;
+    if (rec->uid != old.uid)
+        return MAILBOX_ENOENT;
+    if ((old.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+        !(rec->internal_flags & FLAG_INTERNAL_EXPUNGED))
+        return MAILBOX_BADFORMAT;
+    new = old;
+    new.system_flags = rec->system_flags;
+    memcpy(new.user_flags, rec->user_flags, sizeof(new.user_flags));
+    new.internal_flags = rec->internal_flags;
+    new.modseq = c->hdr.highestmodseq + 1;
+    new.last_updated = time(NULL);
+
+    if (recno < c->committed_records && (r = mark_disk_dirty(c)))
+        return r;
+    if ((r = write_record(c, recno, &new)))
+        return r;
+    c->hdr.highestmodseq = new.modseq;
+    counts_apply(&c->hdr, &old, -1);
+    counts_apply(&c->hdr, &new, 1);
+    if ((new.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+        !(old.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+        (!c->hdr.first_expunged || new.last_updated < c->hdr.first_expunged))
+        c->hdr.first_expunged = new.last_updated;
+    c->dirty = 1;
+    *rec = new;
+    return 0;
+}
+
+int mailbox_expunge_record(struct mailbox *mb, uint32_t recno)
+{
+    struct index_record rec;
+    int r;
+
+    if ((r = need_excl(mb)) || (r = core_read_record(mb->c, recno, &rec)))
+        return r;
+    if (rec.internal_flags & FLAG_INTERNAL_EXPUNGED)
+        return 0;
+    rec.internal_flags |= FLAG_INTERNAL_EXPUNGED;
+    return mailbox_rewrite_record(mb, recno, &rec);
+}
+
+int mailbox_commit(struct mailbox *mb)
+{
+    struct mbcore *c = mb->c;
+    int r;
+
+    if ((r = need_excl(mb)))
+        return r;
+    if (!c->dirty)
+        return 0;
+    if (c->sync_cache && fdatasync(c->cache_fd) < 0)
+        return io_error(c, "cannot fsync " FNAME_CACHE);
+    if (c->sync_dir && store_fsync_dir(c->dir) < 0)
+        return io_error(c, "cannot fsync directory");
+    if (c->sync_index && fdatasync(c->index_fd) < 0)
+        return io_error(c, "cannot fsync " FNAME_INDEX);
+    if ((r = write_header(c, &c->hdr, 0)))
+        return r;
+    c->committed_records = c->hdr.num_records;
+    c->committed_last_uid = c->hdr.last_uid;
+    c->dirty = c->disk_dirty = 0;
+    c->sync_cache = c->sync_index = c->sync_dir = 0;
+    return 0;
+}
+
+int mailbox_abort(struct mailbox *mb)
+{
+    struct mbcore *c = mb->c;
+    struct buf path = BUF_INITIALIZER;
+    uint32_t flags;
+    int r;
+
+    if ((r = need_excl(mb)))
+        return r;
+    for (uint32_t uid = c->committed_last_uid + 1;
+         uid > c->committed_last_uid && uid <= c->hdr.last_uid; uid++) {
+        mailbox_message_path(mb, uid, &path);
+        unlink(buf_cstring(&path));
+    }
+    buf_free(&path);
+    if (index_header_decode(c->index_map, c->index_maplen, &c->hdr, &flags))
+        return MAILBOX_CORRUPT;
+    c->dirty = 0;
+    c->sync_cache = c->sync_index = c->sync_dir = 0;
+    if (c->disk_dirty)
+        return core_repair(c);
+    return 0;
+}
+
+void mailbox_message_path(const struct mailbox *mb, uint32_t uid,
+                          struct buf *path)
+{
+    buf_reset(path);
+    buf_printf(path, "%s/%u.", mb->c->dir, uid);
+}
+
+int mailbox_map_message(struct mailbox *mb, uint32_t uid, const char **base,
+                        size_t *len)
+{
+    struct buf path = BUF_INITIALIZER;
+    struct stat st;
+    void *p;
+    int fd;
+
+    mailbox_message_path(mb, uid, &path);
+    fd = open(buf_cstring(&path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int r = errno == ENOENT ? MAILBOX_ENOENT : MAILBOX_IOERROR;
+        if (r == MAILBOX_IOERROR)
+            log_error("%s: %s", buf_cstring(&path), strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        buf_free(&path);
+        return r;
+    }
+    buf_free(&path);
+    *len = (size_t)st.st_size;
+    if (!*len) {
+        close(fd);
+        *base = "";
+        return 0;
+    }
+    p = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return io_error(mb->c, "cannot map message");
+    *base = p;
+    return 0;
+}
+
+void mailbox_unmap_message(const char *base, size_t len)
+{
+    if (len)
+        munmap((void *)base, len);
+}
+
+int mailbox_cache_payload(struct mailbox *mb, const struct index_record *rec,
+                          const char **base, size_t *len)
+{
+    struct mbcore *c = mb->c;
+
+    if (!mb->lock_type)
+        return MAILBOX_LOCKED;
+    if (!rec->cache_offset) {
+        *base = "";
+        *len = 0;
+        return 0;
+    }
+    if ((uint64_t)rec->cache_offset + CACHE_ENTRY_OVERHEAD > c->cache_maplen &&
+        remap(c->cache_fd, &c->cache_map, &c->cache_maplen) < 0)
+        return io_error(c, "cannot map " FNAME_CACHE);
+    if (cache_entry_decode(c->cache_map, c->cache_maplen, rec->cache_offset,
+                           rec->uid, base, len)) {
+        /* Our own appends since the last map may reach past it. */
+        if (remap(c->cache_fd, &c->cache_map, &c->cache_maplen) < 0)
+            return io_error(c, "cannot map " FNAME_CACHE);
+        if (cache_entry_decode(c->cache_map, c->cache_maplen,
+                               rec->cache_offset, rec->uid, base, len)) {
+            log_error("%s: cache entry of uid %u: bad checksum", c->dir,
+                      rec->uid);
+            return MAILBOX_CORRUPT;
+        }
+    }
+    return 0;
+}
+
+/* Put the stage file's bytes at `path`, fsync'd, hashing them. */
+static int store_message_file(struct mbcore *c, const char *stage,
+                              const char *path, uint8_t guid[20],
+                              uint64_t *size)
+{
+    int in, out, r;
+
+    if (link(stage, path) == 0) {
+        in = open(path, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+            return io_error(c, "cannot open linked message");
+        r = store_hash_fd(in, -1, guid, size);
+        if (!r && fdatasync(in) < 0)
+            r = io_error(c, "cannot fsync message");
+        close(in);
+        return r;
+    }
+    in = open(stage, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        r = errno == ENOENT ? MAILBOX_ENOENT : MAILBOX_IOERROR;
+        log_error("%s: %s", stage, strerror(errno));
+        return r;
+    }
+    out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        close(in);
+        return io_error(c, "cannot create message file");
+    }
+    r = store_hash_fd(in, out, guid, size);
+    if (r)
+        log_error("%s: cannot copy message: %s", c->dir, strerror(errno));
+    if (!r && fdatasync(out) < 0)
+        r = io_error(c, "cannot fsync message");
+    close(in);
+    close(out);
+    return r;
+}
+
+int mailbox_append_message(struct mailbox *mb, const char *stagefile,
+                           const struct append_info *info,
+                           struct index_record *out)
+{
+    struct mbcore *c = mb->c;
+    struct buf path = BUF_INITIALIZER;
+    struct index_record rec;
+    uint64_t size = 0, entry_off;
+    const char *payload = "";
+    size_t plen = 0;
+    int r;
+
+    if ((r = need_excl(mb)))
+        return r;
+    if (c->hdr.last_uid == UINT32_MAX || c->hdr.num_records == UINT32_MAX)
+        return MAILBOX_BADFORMAT;
+    memset(&rec, 0, sizeof(rec));
+    rec.uid = c->hdr.last_uid + 1;
+    mailbox_message_path(mb, rec.uid, &path);
+    /* Left behind by an append that never committed. */
+    unlink(buf_cstring(&path));
+    r = store_message_file(c, stagefile, buf_cstring(&path), rec.guid, &size);
+    if (!r && size > UINT32_MAX)
+        r = MAILBOX_BADFORMAT;
+    if (r)
+        goto fail;
+
+    if (info->cache) {
+        payload = info->cache->s ? info->cache->s : "";
+        plen = info->cache->len;
+    }
+    entry_off = c->cache_end;
+    if (entry_off + cache_entry_size(plen) > UINT32_MAX) {
+        log_error("%s: " FNAME_CACHE " full; repack or reconstruct", c->dir);
+        r = MAILBOX_IOERROR;
+        goto fail;
+    }
+    buf_reset(&c->scratch);
+    cache_entry_encode(rec.uid, payload, plen, &c->scratch);
+    if (pwrite_all(c->cache_fd, c->scratch.s, c->scratch.len,
+                   (off_t)entry_off) < 0) {
+        r = io_error(c, "cannot write " FNAME_CACHE);
+        goto fail;
+    }
+
+    rec.internaldate = info->internaldate;
+    rec.sentdate = info->sentdate;
+    rec.savedate = rec.last_updated = time(NULL);
+    rec.size = (uint32_t)size;
+    rec.header_size = info->header_size;
+    rec.system_flags = info->system_flags;
+    memcpy(rec.user_flags, info->user_flags, sizeof(rec.user_flags));
+    rec.modseq = c->hdr.highestmodseq + 1;
+    rec.cache_offset = (uint32_t)entry_off;
+    if ((r = write_record(c, c->hdr.num_records, &rec)))
+        goto fail;
+
+    c->cache_end += c->scratch.len;
+    c->hdr.cache_used += c->scratch.len;
+    c->hdr.num_records++;
+    c->hdr.last_uid = rec.uid;
+    c->hdr.highestmodseq = rec.modseq;
+    c->hdr.last_appenddate = rec.savedate;
+    counts_apply(&c->hdr, &rec, 1);
+    c->dirty = c->sync_cache = c->sync_dir = 1;
+    if (out)
+        *out = rec;
+    buf_free(&path);
+    return 0;
+
+fail:
+    unlink(buf_cstring(&path));
+    buf_free(&path);
+    return r;
+}
+
+/* Buffered sequential writes of a new file. */
+struct outfile {
+    int fd;
+    struct buf buf;
+    uint64_t written;
+    int failed;
+};
+
+static void out_flush(struct outfile *o)
+{
+    if (!o->failed && o->buf.len &&
+        retry_write(o->fd, o->buf.s, o->buf.len) < 0)
+        o->failed = 1;
+    o->written += o->buf.len;
+    buf_reset(&o->buf);
+}
+
+static void out_maybe_flush(struct outfile *o)
+{
+    if (o->buf.len >= 1 << 20)
+        out_flush(o);
+}
+
+static uint64_t out_pos(const struct outfile *o)
+{
+    return o->written + o->buf.len;
+}
+
+/* Install a freshly built index (fd `nfd`, locked) and cache in place of
+ * the current ones, keeping the process's view in step. */
+static int core_install(struct mbcore *c, int nfd, int ncache,
+                        const char *index_new, const char *cache_new)
+{
+    struct stat st, cst;
+    int r;
+
+    if (fstat(nfd, &st) < 0 || fstat(ncache, &cst) < 0)
+        return io_error(c, "fstat");
+    if ((r = store_swap_files(c->dir, cache_new, index_new)))
+        return r;
+    /* Closing the old descriptor drops the old file's lock: waiters then
+     * find the new inode and queue on the lock we hold on it. */
+    close(c->index_fd);
+    unmap(&c->index_map, &c->index_maplen);
+    close(c->cache_fd);
+    unmap(&c->cache_map, &c->cache_maplen);
+    c->index_fd = nfd;
+    c->index_ino = st.st_ino;
+    c->cache_fd = ncache;
+    c->cache_ino = cst.st_ino;
+    return core_refresh(c, LK_EXCL);
+}
+
+int mailbox_repack(struct mailbox *mb, int64_t cutoff)
+{
+    struct mbcore *c = mb->c;
+    char *index_new = core_path(c, FNAME_INDEX ".NEW");
+    char *cache_new = core_path(c, FNAME_CACHE ".NEW");
+    struct outfile idx = { -1, BUF_INITIALIZER, 0, 0 };
+    struct outfile cache = { -1, BUF_INITIALIZER, 0, 0 };
+    struct index_header nh;
+    struct index_record rec;
+    struct buf path = BUF_INITIALIZER;
+    uint32_t *dropped = NULL, ndropped = 0;
+    unsigned char hbuf[INDEX_HEADER_SIZE];
+    int r;
+
+    if ((r = need_excl(mb)) || (r = mailbox_commit(mb)))
+        goto done;
+    idx.fd = open(index_new, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cache.fd = open(cache_new, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (idx.fd < 0 || cache.fd < 0) {
+        r = io_error(c, "cannot create new index files");
+        goto done;
+    }
+    nh = c->hdr;
+    nh.generation++;
+    nh.num_records = 0;
+    nh.first_expunged = 0;
+    cache_header_encode(nh.generation, hbuf);
+    buf_appendmap(&cache.buf, (const char *)hbuf, CACHE_HEADER_SIZE);
+    memset(hbuf, 0, sizeof(hbuf));   /* the header goes in last */
+    buf_appendmap(&idx.buf, (const char *)hbuf, INDEX_HEADER_SIZE);
+    dropped = xmalloc(sizeof(*dropped) * (c->hdr.num_records + 1));
+
+    for (uint32_t i = 0; i < c->hdr.num_records; i++) {
+        unsigned char rbuf[INDEX_RECORD_SIZE];
+        const char *payload;
+        size_t plen;
+
+        if ((r = core_read_record(c, i, &rec)))
+            goto done;
+        if ((rec.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+            (!cutoff || rec.last_updated < cutoff)) {
+            dropped[ndropped++] = rec.uid;
+            if (rec.modseq > nh.deletedmodseq)
+                nh.deletedmodseq = rec.modseq;
+            continue;
+        }
+        if (rec.cache_offset) {
+            if ((r = mailbox_cache_payload(mb, &rec, &payload, &plen)))
+                goto done;
+            rec.cache_offset = (uint32_t)out_pos(&cache);
+            cache_entry_encode(rec.uid, payload, plen, &cache.buf);
+            out_maybe_flush(&cache);
+        }
+        if ((rec.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+            (!nh.first_expunged || rec.last_updated < nh.first_expunged))
+            nh.first_expunged = rec.last_updated;
+        index_record_encode(&rec, rbuf);
+        buf_appendmap(&idx.buf, (const char *)rbuf, sizeof(rbuf));
+        out_maybe_flush(&idx);
+        nh.num_records++;
+    }
+    if (out_pos(&cache) > UINT32_MAX) {
+        log_error("%s: cache too large to repack", c->dir);
+        r = MAILBOX_IOERROR;
+        goto done;
+    }
+    nh.cache_used = out_pos(&cache) - CACHE_HEADER_SIZE;
+    out_flush(&idx);
+    out_flush(&cache);
+    index_header_encode(&nh, 0, hbuf);
+    if (idx.failed || cache.failed ||
+        pwrite_all(idx.fd, hbuf, sizeof(hbuf), 0) < 0 ||
+        fdatasync(idx.fd) < 0 || fdatasync(cache.fd) < 0 ||
+        lock_exclusive(idx.fd, 0) < 0) {
+        r = io_error(c, "cannot write new index files");
+        goto done;
+    }
+    if ((r = core_install(c, idx.fd, cache.fd, index_new, cache_new))) {
+        /* The files may be half swapped; the next lock sorts that out. */
+        idx.fd = cache.fd = -1;
+        goto done;
+    }
+    idx.fd = cache.fd = -1;
+    for (uint32_t i = 0; i < ndropped; i++) {
+        mailbox_message_path(mb, dropped[i], &path);
+        if (unlink(buf_cstring(&path)) < 0 && errno != ENOENT)
+            log_warning("%s: %s", buf_cstring(&path), strerror(errno));
+    }
+    log_info("%s: repacked, %u expunged records removed", c->dir, ndropped);
+
+done:
+    if (idx.fd >= 0) {
+        close(idx.fd);
+        unlink(index_new);
+    }
+    if (cache.fd >= 0) {
+        close(cache.fd);
+        unlink(cache_new);
+    }
+    buf_free(&idx.buf);
+    buf_free(&cache.buf);
+    buf_free(&path);
+    free(dropped);
+    free(index_new);
+    free(cache_new);
+    return r;
+}
+
+int mailbox_create(const char *dir, const char *uniqueid, const char *acl,
+                   const char *quotaroot, uint32_t uidvalidity)
+{
+    struct store_header sh;
+    struct index_header h;
+    unsigned char buf[INDEX_HEADER_SIZE];
+    char *index = strconcat(dir, "/", FNAME_INDEX, (char *)NULL);
+    char *index_new = strconcat(index, ".NEW", (char *)NULL);
+    char *cache = strconcat(dir, "/", FNAME_CACHE, (char *)NULL);
+    char *cache_new = strconcat(cache, ".NEW", (char *)NULL);
+    struct stat st;
+    int fd = -1, r = 0;
+
+    if (!uniqueid || !*uniqueid || strpbrk(uniqueid, "\r\n ") ||
+        (acl && strpbrk(acl, "\r\n")) ||
+        (quotaroot && strpbrk(quotaroot, "\r\n"))) {
+        r = MAILBOX_BADFORMAT;
+        goto done;
+    }
+    if (cyrus_mkdir_p(dir, 0750) < 0) {
+        log_error("%s: cannot create: %s", dir, strerror(errno));
+        r = MAILBOX_IOERROR;
+        goto done;
+    }
+    if (stat(index, &st) == 0) {
+        r = MAILBOX_EXISTS;
+        goto done;
+    }
+
+    memset(&sh, 0, sizeof(sh));
+    sh.uniqueid = (char *)uniqueid;
+    sh.acl = (char *)acl;
+    sh.quotaroot = (char *)quotaroot;
+    sh.uidvalidity = uidvalidity;
+    if ((r = store_header_write(dir, &sh)))
+        goto done;
+
+    memset(&h, 0, sizeof(h));
+    h.uidvalidity = uidvalidity;
+    h.highestmodseq = 1;
+    fd = open(cache_new, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cache_header_encode(0, buf);
+    if (fd < 0 || retry_write(fd, buf, CACHE_HEADER_SIZE) < 0 ||
+        fdatasync(fd) < 0 || rename(cache_new, cache) < 0)
+        goto ioerror;
+    close(fd);
+    fd = open(index_new, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    index_header_encode(&h, 0, buf);
+    if (fd < 0 || retry_write(fd, buf, INDEX_HEADER_SIZE) < 0 ||
+        fdatasync(fd) < 0)
+        goto ioerror;
+    /* link() rather than rename(): it refuses to replace a cyrus.index a
+     * concurrent create put there meanwhile. */
+    if (link(index_new, index) < 0) {
+        if (errno != EEXIST)
+            goto ioerror;
+        r = MAILBOX_EXISTS;
+    }
+    unlink(index_new);
+    if (!r && store_fsync_dir(dir) < 0)
+        goto ioerror;
+    goto done;
+
+ioerror:
+    log_error("%s: cannot create mailbox files: %s", dir, strerror(errno));
+    unlink(index_new);
+    r = MAILBOX_IOERROR;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(index);
+    free(index_new);
+    free(cache);
+    free(cache_new);
+    return r;
+}
+
+/* Is `name` one of the store's files: cyrus.* or <digits>. ? */
+static int is_store_file(const char *name)
+{
+    const char *p = name;
+
+    if (!strncmp(name, "cyrus.", 6))
+        return 1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p > name && p[0] == '.' && p[1] == '\0';
+}
+
+int mailbox_delete_files(const char *dir)
+{
+    struct buf path = BUF_INITIALIZER;
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int r = 0;
+
+    if (!d) {
+        if (errno == ENOENT)
+            return MAILBOX_ENOENT;
+        log_error("%s: %s", dir, strerror(errno));
+        return MAILBOX_IOERROR;
+    }
+    while ((de = readdir(d))) {
+        if (!is_store_file(de->d_name))
+            continue;
+        buf_reset(&path);
+        buf_printf(&path, "%s/%s", dir, de->d_name);
+        if (unlink(buf_cstring(&path)) < 0 && errno != ENOENT) {
+            log_error("%s: %s", buf_cstring(&path), strerror(errno));
+            r = MAILBOX_IOERROR;
+        }
+    }
+    closedir(d);
+    buf_free(&path);
+    /* Sub-mailboxes live below; their directories keep this one. */
+    if (!r && rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+        log_error("%s: %s", dir, strerror(errno));
+        r = MAILBOX_IOERROR;
+    }
+    return r;
+}
