@@ -70,7 +70,8 @@ int listen_parse(const char *listen, const char *proto,
 
     colon = strrchr(listen, ':');
     if (colon) {
-        if (colon == listen || !colon[1] || memchr(listen, ':', colon - listen)) {
+        if (colon == listen || !colon[1] ||
+            memchr(listen, ':', colon - listen)) {
             buf_printf(err, "bad listen=%s (expected host:port; write IPv6 "
                             "addresses in brackets)",
                        listen);

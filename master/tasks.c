@@ -376,7 +376,8 @@ int tasks_timeout_ms(time_t now, int cap)
         if (!soonest || ev->next < soonest)
             soonest = ev->next;
     for (struct daemon *d = daemons; d; d = d->next)
-        if (!d->removed && d->pid <= 0 && (!soonest || d->start_after < soonest))
+        if (!d->removed && d->pid <= 0 &&
+            (!soonest || d->start_after < soonest))
             soonest = d->start_after;
     if (!soonest)
         return cap;

@@ -132,16 +132,6 @@ done:
     return r;
 }
 
-static struct index_record *old_find(struct old_state *old, uint32_t uid)
-{
-    struct index_record key;
-    struct index_record *rec;
-
-    key.uid = uid;
-    rec = bsearch(&key, old->recs, old->nrecs, sizeof(*old->recs), cmp_rec);
-    return rec;
-}
-
 /* UIDs of the <digits>. files, sorted. */
 static int list_message_files(const char *dir, uint32_t **uids, uint32_t *n)
 {

@@ -167,7 +167,17 @@ static int do_checkpoint(const char *configdir)
 
 static int do_check(const char *configdir)
 {
-    int r = cyrusdb_init(configdir, 0);
+    char *dbdir = strconcat(configdir, "/db", (char *)NULL);
+    struct stat sb;
+    int r = stat(dbdir, &sb);
+
+    free(dbdir);
+    if (r < 0 || !S_ISDIR(sb.st_mode)) {
+        log_error("no database environment in %s/db; run ctl_cyrusdb -r",
+                  configdir);
+        return EX_IOERR;
+    }
+    r = cyrusdb_init(configdir, 0);
     if (r) {
         log_error("databases in %s/db are not usable: %s; "
                   "run ctl_cyrusdb -r", configdir, cyrusdb_strerror(r));

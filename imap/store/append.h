@@ -1,0 +1,65 @@
+/* append.h -- bringing new messages into a mailbox (APPEND, COPY, LMTP).
+ *
+ * A message is first staged: its bytes are streamed (never held whole in
+ * memory) into a file in the partition's stage directory
+ * (<partition>/stage./), line ends normalised to CRLF, size limited by
+ * the caller.  A staged message is then parsed once (MIME, cache payload,
+ * Date:) and can be appended to one or more mailboxes; within one
+ * partition the message file is hard-linked rather than copied when
+ * singleinstancestore is on.  Quota is checked and charged per mailbox.
+ *
+ * Durability: append_commit() returns only after the messages, cache and
+ * index are on disk; only then may the caller acknowledge.
+ */
+#ifndef IMAP_STORE_APPEND_H
+#define IMAP_STORE_APPEND_H
+
+#include <stdint.h>
+
+#include "imap/store/mailbox.h"
+#include "imap/store/quota.h"
+#include "lib/prot.h"
+
+enum append_error {
+    APPEND_OK = 0,
+    APPEND_IOERROR = -1,
+    APPEND_TOOBIG = -2,       /* over the size limit */
+    APPEND_OVERQUOTA = -3,
+    APPEND_BADMESSAGE = -4,   /* e.g. NUL bytes, or 8-bit where refused */
+    APPEND_EOF = -5,          /* the stream ended before `len` bytes */
+};
+const char *append_strerror(int r);
+
+struct stagemsg;
+
+/* Stage exactly `len` bytes read from `in` into a file under `stagedir`.
+ * Bare LF becomes CRLF.  NUL bytes make APPEND_BADMESSAGE (after the
+ * bytes are consumed, so the protocol stays in step). */
+int append_stage_prot(const char *stagedir, struct protstream *in,
+                      uint64_t len, struct stagemsg **stagep);
+/* Stage bytes already in memory (tests, CATENATE pieces). */
+int append_stage_buf(const char *stagedir, const char *base, size_t len,
+                     struct stagemsg **stagep);
+/* Size in bytes of the staged message as it will be stored. */
+uint64_t append_stage_size(const struct stagemsg *stage);
+/* Remove the staged file; sets *stagep to NULL. */
+void append_stage_free(struct stagemsg **stagep);
+
+/* One transaction on one mailbox: setup takes the exclusive lock,
+ * commit makes everything durable and charges quota, abort undoes. */
+struct appendstate;
+/* `quotaroot` may be NULL (no quota).  `strict_quota` as quota_check. */
+int append_setup(struct mailbox *mb, const char *quotaroot, int strict_quota,
+                 struct appendstate **asp);
+/* Add one staged message with its flags and internal date. */
+int append_message(struct appendstate *as, struct stagemsg *stage,
+                   const struct append_info *info, struct index_record *out);
+/* Copy an existing message of another open mailbox (COPY/MOVE): the
+ * message file is linked when possible, flags as given. */
+int append_copy(struct appendstate *as, struct mailbox *from,
+                const struct index_record *rec, const struct append_info *info,
+                struct index_record *out);
+int append_commit(struct appendstate **asp);
+void append_abort(struct appendstate **asp);
+
+#endif
