@@ -18,6 +18,11 @@
  * (most often CYRUSDB_AGAIN, a deadlock), the transaction has already been
  * aborted and *tid is NULL: start again from the beginning.
  *
+ * A fetch inside a transaction locks the record for writing, so the usual
+ * read-modify-write does not deadlock on a lock upgrade.  While a process
+ * holds a transaction, it must not touch the same records with auto-commit
+ * operations: the two would wait on each other.
+ *
  * Committed data is on disk when the commit returns (unless the database was
  * opened with CYRUSDB_NOSYNC).  The environment handle must not cross fork():
  * a child calls cyrusdb_init() itself.

@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 
+#include "imap/imapd/imapd_mailbox.h"
 #include "lib/buf.h"
 #include "lib/imapparse.h"
 #include "lib/prot.h"
@@ -61,6 +62,7 @@ struct imapd_settings {
     int imapidlog;             /* log the client's ID parameters */
     int reverselookups;        /* log client host names, not only addresses */
     SSL_CTX *tls_ctx;          /* NULL when no certificate is configured */
+    struct imapd_mailbox_settings mbox; /* mailbox commands (imapd_mailbox.h) */
 };
 
 struct imapd_session {
@@ -77,6 +79,9 @@ struct imapd_session {
     unsigned enabled;          /* enum imapd_extension bits (ENABLE) */
     strarray_t client_id;      /* ID parameters: field, value, field, ... */
     int did_id;                /* an ID was received before login */
+
+    struct mboxname_ns ns;     /* names as this user sees them (at login) */
+    strarray_t groups;         /* the user's "group:NAME" ids for ACLs */
 
     char clienthost[1100];     /* "name [1.2.3.4]" for the log */
     char local_ipport[80];     /* "1.2.3.4;143" for SASL, "" if none */

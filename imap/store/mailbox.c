@@ -26,6 +26,7 @@ enum { LK_NONE = 0, LK_SHARED, LK_EXCL };
  * cyrus.index in one process would release each other's locks. */
 struct mbcore {
     struct mbcore *next;
+    pid_t pid;                   /* a forked child opens afresh */
     dev_t dev;
     ino_t ino;
     char *dir;
@@ -454,7 +455,6 @@ static void core_release(struct mbcore *c)
     if (c->dirty) {
         log_warning("%s: unlocked with uncommitted changes; abandoning them",
                     c->dir);
-        c->lock_type = LK_EXCL;
         mailbox_abort(&(struct mailbox){ c, LK_EXCL, 1 });
     }
     lock_unlock(c->index_fd);
@@ -486,7 +486,8 @@ static void core_free(struct mbcore *c)
 static struct mbcore *core_find(const struct stat *st)
 {
     for (struct mbcore *c = open_cores; c; c = c->next) {
-        if (c->dev == st->st_dev && c->ino == st->st_ino)
+        if (c->dev == st->st_dev && c->ino == st->st_ino &&
+            c->pid == getpid())
             return c;
     }
     return NULL;
@@ -521,6 +522,7 @@ int mailbox_open(const char *dir, struct mailbox **mbp)
     }
 
     c = xzmalloc(sizeof(*c));
+    c->pid = getpid();
     c->dev = st.st_dev;
     c->ino = st.st_ino;
     c->dir = xstrdup(dir);

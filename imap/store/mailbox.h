@@ -15,6 +15,8 @@
  * kind, and a shared lock under another handle's exclusive one; asking
  * for the exclusive lock while another handle holds the shared one fails
  * with MAILBOX_LOCKED rather than upgrading behind that reader's back.
+ * After fork() the child opens mailboxes afresh; handles inherited from
+ * the parent must not be used there (their locks are the parent's).
  *
  * This module knows nothing of mailbox names, ACLs or quotas: callers
  * (mboxlist, append, the IMAP index view) check those and pass a
