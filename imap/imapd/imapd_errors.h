@@ -21,11 +21,14 @@ enum imapd_error {
     IMAPD_ERR_NOPERM,         /* [NOPERM] Permission denied */
     IMAPD_ERR_ALREADYEXISTS,  /* [ALREADYEXISTS] Mailbox already exists */
     IMAPD_ERR_BADNAME,        /* [CANNOT] Invalid mailbox name */
-    IMAPD_ERR_NOTSELECTABLE,  /* [CANNOT] Mailbox is not selectable
-                                 (\Noselect: an intermediate name) */
+    IMAPD_ERR_NOTSELECTABLE,  /* an intermediate (\Noselect) name:
+                                 [NONEXISTENT] as Cyrus */
+    IMAPD_ERR_HASCHILDREN,    /* [HASCHILDREN] DELETE of a \Noselect name
+                                 with children (RFC 3501 6.3.4) */
     IMAPD_ERR_INBOXRENAME,    /* [CANNOT] ... renaming to/over INBOX */
     IMAPD_ERR_SAMENAME,       /* [CANNOT] Can't rename a mailbox to itself */
     IMAPD_ERR_INTOSELF,       /* [CANNOT] Can't move a mailbox into itself */
+    IMAPD_ERR_CROSSPARTITION, /* [CANNOT] ... between partitions */
     IMAPD_ERR_OVERQUOTA,      /* [OVERQUOTA] Over quota */
     IMAPD_ERR_TOOBIG,         /* [TOOBIG] Message too large */
     IMAPD_ERR_BADMESSAGE,     /* [PARSE] Message contains invalid data */
@@ -56,5 +59,6 @@ enum imapd_error imapd_error_mboxlist(int r);   /* enum mboxlist_error */
 enum imapd_error imapd_error_mailbox(int r);    /* enum mailbox_error */
 enum imapd_error imapd_error_quota(int r);      /* enum quota_error */
 enum imapd_error imapd_error_append(int r);     /* enum append_error */
+enum imapd_error imapd_error_mboxops(int r);    /* enum mboxops_error */
 
 #endif

@@ -261,7 +261,7 @@ int store_swap_files(const char *dir, const char *cache_new,
     return r;
 }
 
-/* --- cyrus.header ---------------------------------------------------------- */
+/* --- cyrus.header ------------------------------------------------------ */
 
 #define HEADER_MAGIC_LINE "cyrus-store-header 1\n"
 

@@ -473,7 +473,7 @@ done:
         unlink(cache_new);
     }
     if (ifd >= 0)
-        close(ifd);         /* after the rename: holds waiters back until now */
+        close(ifd);         /* after the rename: held waiters back till now */
     if (cfd >= 0)
         close(cfd);
     if (old.fd >= 0)

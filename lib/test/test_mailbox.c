@@ -22,7 +22,7 @@
 #include "lib/test/unit.h"
 #include "lib/xmalloc.h"
 
-/* --- counting fsyncs: the engine's calls land here ------------------------ */
+/* --- counting fsyncs: the engine's calls land here ----------------------- */
 
 static int count_syncs, sync_calls, index_syncs;
 
@@ -55,7 +55,7 @@ int fsync(int fd)
     return (int)syscall(SYS_fsync, fd);
 }
 
-/* --- helpers -------------------------------------------------------------- */
+/* --- helpers ------------------------------------------------------------- */
 
 static char *make_tmpdir(void)
 {
@@ -230,7 +230,7 @@ static double now_ms(void)
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-/* --- tests ---------------------------------------------------------------- */
+/* --- tests --------------------------------------------------------------- */
 
 static void test_create_open(void)
 {

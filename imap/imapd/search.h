@@ -1,0 +1,92 @@
+/* search.h -- IMAP SEARCH programs: parse the criteria, match messages.
+ *
+ * search_parse() reads "[CHARSET name] search-key *(SP search-key)" (RFC
+ * 3501 6.4.4 / RFC 9051 6.4.4) from the command line into a program: a
+ * tree whose AND lists are ordered cheapest first, so that flag, size,
+ * date and set tests decide before any header or body is looked at.
+ * Strings are converted to UTF-8 from the given charset at parse time.
+ *
+ * search_bind() resolves what depends on the mailbox as it is when the
+ * command runs ("*" in sets, keyword names to user-flag bits), then
+ * search_match() decides one message at a time.  The evaluator sees a
+ * message only through struct search_msg (index fields, flags as this
+ * session sees them) and struct search_source (header block, parsed
+ * message), both filled by the caller, so that it can be tested without
+ * a mail store and so that the message file is opened only when a key
+ * needs it.  Matching allocates nothing per message: the compiled
+ * patterns keep their scratch buffers.
+ *
+ * String keys match case-insensitively (RFC 5051 i;unicode-casemap) as
+ * substrings of RFC 2047-decoded header values and of the transfer- and
+ * charset-decoded text parts; an empty string matches every message that
+ * has the field (HEADER, FROM, ...) or every message (BODY, TEXT).
+ * BEFORE/ON/SINCE compare the internal date's calendar day in the
+ * server's time zone, as Cyrus does; SENTBEFORE/SENTON/SENTSINCE compare
+ * the day written in the Date: header, disregarding time and zone.
+ */
+#ifndef IMAP_IMAPD_SEARCH_H
+#define IMAP_IMAPD_SEARCH_H
+
+#include <stdint.h>
+
+#include "imap/store/mailbox.h"
+#include "imap/store/message.h"
+#include "lib/buf.h"
+#include "lib/imapparse.h"
+#include "lib/strarray.h"
+
+/* search_parse() result beyond the tokenizer's IMAPPARSE_* codes. */
+#define SEARCH_BADCHARSET (-10)   /* "NO [BADCHARSET (US-ASCII UTF-8)]" */
+
+struct search_program;
+
+/* One message as the evaluator sees it. */
+struct search_msg {
+    uint32_t msgno;
+    const struct index_record *rec;  /* uid, dates, size, user flags */
+    uint32_t system_flags;           /* FLAG_*, \Seen as this user sees it */
+    int recent;                      /* \Recent in this session */
+};
+
+/* Lazy access to a message's text, provided by the caller. */
+struct search_source {
+    /* A header block ("Name: value" lines) holding every `field` line
+     * of the message: the cached headers when they include `field`, else
+     * the message's own header.  `field` NULL asks for the whole header.
+     * 0, or -1 when the message cannot be read. */
+    int (*header)(void *rock, const char *field, const char **base,
+                  size_t *len);
+    /* The message's parts over its mapped bytes; NULL if unreadable.
+     * Valid until the caller moves to the next message. */
+    const struct message *(*message)(void *rock);
+    void *rock;
+};
+
+/* Parse the criteria that follow `c` (the character after "SEARCH",
+ * which must be ' ').  Returns the character after the last key (the
+ * caller checks for end of line), or IMAPPARSE_EOF/IMAPPARSE_TOOBIG from
+ * the tokenizer, IMAPPARSE_SYNTAX with the reason in ctx->error (the
+ * offending byte left unread, so imapparse_skipline() resynchronises),
+ * or SEARCH_BADCHARSET (the line not yet skipped either).  *progp is set
+ * only on success. */
+int search_parse(struct imapparse_ctx *ctx, int c,
+                 struct search_program **progp);
+/* Resolve "*" in sequence sets against `maxmsgno` and in UID sets
+ * against `maxuid`, and keywords against the mailbox's `user_flags`. */
+void search_bind(struct search_program *prog, uint32_t maxmsgno,
+                 uint32_t maxuid, const strarray_t *user_flags);
+/* Non-zero if the message matches (bind first). */
+int search_match(struct search_program *prog, const struct search_msg *m,
+                 const struct search_source *src);
+/* Non-zero if matching may need the source (not only struct search_msg). */
+int search_needs_source(const struct search_program *prog);
+void search_free(struct search_program **progp);
+
+/* Parse an IMAP date ("1-Feb-1994", optionally quoted by the caller):
+ * sets *ymd to year*10000+month*100+day; 0 or -1. */
+int search_parse_date(const char *s, int *ymd);
+/* The calendar day written in an RFC 5322 Date: value, as above;
+ * 0 or -1 when it cannot be read. */
+int search_header_date(const char *value, size_t len, int *ymd);
+
+#endif
