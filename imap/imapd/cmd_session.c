@@ -44,6 +44,16 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
         }
         buf_appendcstr(out, " SASL-IR");
     }
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " MOVE");
+    /* Selected state (cmd_select.c). */
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " IDLE UNSELECT");
+    /* Mailbox commands (cmd_mailbox.c, cmd_list.c, cmd_acl.c,
+     * cmd_quota.c, cmd_append.c). */
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " NAMESPACE CHILDREN UIDPLUS ACL RIGHTS=kxten"
+                            " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
 }
 
 void cmd_capability(struct imapd_session *s, struct imapd_cmd *cmd)

@@ -46,6 +46,8 @@ static int imapd_init(int argc, char **argv)
 
     if (saslserver_init("Cyrus") < 0)
         return EX_TEMPFAIL;
+    if (imapd_mailbox_process_init(&settings.mbox) < 0)
+        return EX_TEMPFAIL;
     return 0;
 }
 
@@ -68,6 +70,7 @@ static void imapd_serve(struct service_conn *conn)
 static void imapd_shutdown(void)
 {
     saslserver_done();
+    imapd_mailbox_process_done();
     imapd_settings_fini(&settings);
 }
 

@@ -65,6 +65,8 @@ struct imapd_settings {
     struct imapd_mailbox_settings mbox; /* mailbox commands (imapd_mailbox.h) */
 };
 
+struct index_view;
+
 struct imapd_session {
     const struct imapd_settings *settings;
     struct protstream *prot;
@@ -82,6 +84,9 @@ struct imapd_session {
 
     struct mboxname_ns ns;     /* names as this user sees them (at login) */
     strarray_t groups;         /* the user's "group:NAME" ids for ACLs */
+
+    struct index_view *selected; /* the selected mailbox (index.h) or NULL */
+    char *selected_name;       /* its internal name */
 
     char clienthost[1100];     /* "name [1.2.3.4]" for the log */
     char local_ipport[80];     /* "1.2.3.4;143" for SASL, "" if none */

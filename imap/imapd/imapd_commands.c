@@ -9,19 +9,6 @@
 #include "imap/imapd/imapd_commands.h"
 #include "lib/log.h"
 
-/* Commands of the mail store arrive in the next milestone.  They are in
- * the table already so that the state rules answer as they will then
- * ("Please login first", "Please select a mailbox first"). */
-static void cmd_notyet(struct imapd_session *s, struct imapd_cmd *cmd)
-{
-    /* NOARGS commands have had their line end read by the dispatcher. */
-    if (!(cmd->def->flags & IMAPD_CMD_NOARGS))
-        imapparse_skipline(&s->parse, cmd->c);
-    if (prot_error(s->prot))
-        return;
-    prot_printf(s->prot, "%s NO [CANNOT] Not implemented yet\r\n", cmd->tag);
-}
-
 #define ANY IMAPD_ANY_STATE
 #define NOTAUTH IMAPD_NOTAUTH
 #define AUTHED IMAPD_AUTHED
@@ -30,35 +17,47 @@ static void cmd_notyet(struct imapd_session *s, struct imapd_cmd *cmd)
 
 /* Sorted by name (case-insensitively): looked up by binary search. */
 static const struct imapd_command commands[] = {
-    { "Append", cmd_notyet, AUTHED, IMAPD_CMD_CHANGES, NULL },
+    { "Append", cmd_append, AUTHED, IMAPD_CMD_CHANGES, NULL },
     { "Authenticate", cmd_authenticate, NOTAUTH, 0, NULL },
     { "Capability", cmd_capability, ANY, IMAPD_CMD_NOARGS, NULL },
-    { "Check", cmd_notyet, SELECTED, IMAPD_CMD_NOARGS, NULL },
-    { "Close", cmd_notyet, SELECTED, IMAPD_CMD_NOARGS | IMAPD_CMD_CHANGES, NULL },
-    { "Copy", cmd_notyet, SELECTED, SEQUID, NULL },
-    { "Create", cmd_notyet, AUTHED, 0, NULL },
-    { "Delete", cmd_notyet, AUTHED, 0, NULL },
+    { "Check", cmd_check, SELECTED, IMAPD_CMD_NOARGS, NULL },
+    { "Close", cmd_close, SELECTED, IMAPD_CMD_NOARGS | IMAPD_CMD_CHANGES, NULL },
+    { "Copy", cmd_copy, SELECTED, SEQUID, NULL },
+    { "Create", cmd_create, AUTHED, 0, NULL },
+    { "Delete", cmd_delete, AUTHED, 0, NULL },
+    { "Deleteacl", cmd_deleteacl, AUTHED, 0, NULL },
     { "Enable", cmd_enable, AUTHED, 0, NULL },
-    { "Examine", cmd_notyet, AUTHED, 0, NULL },
-    { "Expunge", cmd_notyet, SELECTED, IMAPD_CMD_UID | IMAPD_CMD_CHANGES, NULL },
-    { "Fetch", cmd_notyet, SELECTED, SEQUID | IMAPD_CMD_CHANGES, NULL },
+    { "Examine", cmd_examine, AUTHED, 0, NULL },
+    { "Expunge", cmd_expunge, SELECTED, IMAPD_CMD_UID | IMAPD_CMD_CHANGES, NULL },
+    { "Fetch", cmd_fetch, SELECTED, SEQUID | IMAPD_CMD_CHANGES, NULL },
+    { "Getacl", cmd_getacl, AUTHED, 0, NULL },
+    { "Getquota", cmd_getquota, AUTHED, 0, NULL },
+    { "Getquotaroot", cmd_getquotaroot, AUTHED, 0, NULL },
     { "Id", cmd_id, ANY, 0, NULL },
-    { "List", cmd_notyet, AUTHED, 0, NULL },
+    { "Idle", cmd_idle, AUTHED, IMAPD_CMD_NOARGS, NULL },
+    { "List", cmd_list, AUTHED, 0, NULL },
+    { "Listrights", cmd_listrights, AUTHED, 0, NULL },
     { "Login", cmd_login, NOTAUTH, 0, "Already logged in" },
     { "Logout", cmd_logout, ANY, IMAPD_CMD_NOARGS, NULL },
-    { "Lsub", cmd_notyet, AUTHED, 0, NULL },
+    { "Lsub", cmd_lsub, AUTHED, 0, NULL },
+    { "Move", cmd_move, SELECTED, SEQUID | IMAPD_CMD_CHANGES, NULL },
+    { "Myrights", cmd_myrights, AUTHED, 0, NULL },
+    { "Namespace", cmd_namespace, AUTHED, IMAPD_CMD_NOARGS, NULL },
     { "Noop", cmd_noop, ANY, IMAPD_CMD_NOARGS, NULL },
-    { "Rename", cmd_notyet, AUTHED, 0, NULL },
-    { "Search", cmd_notyet, SELECTED, SEQUID, NULL },
-    { "Select", cmd_notyet, AUTHED, 0, NULL },
+    { "Rename", cmd_rename, AUTHED, 0, NULL },
+    { "Search", cmd_search, SELECTED, SEQUID, NULL },
+    { "Select", cmd_select, AUTHED, 0, NULL },
+    { "Setacl", cmd_setacl, AUTHED, 0, NULL },
+    { "Setquota", cmd_setquota, AUTHED, 0, NULL },
     { "Starttls", cmd_starttls, NOTAUTH, 0,
       "Can't Starttls after authentication" },
-    { "Status", cmd_notyet, AUTHED, 0, NULL },
-    { "Store", cmd_notyet, SELECTED, SEQUID | IMAPD_CMD_CHANGES, NULL },
-    { "Subscribe", cmd_notyet, AUTHED, 0, NULL },
+    { "Status", cmd_status, AUTHED, 0, NULL },
+    { "Store", cmd_store, SELECTED, SEQUID | IMAPD_CMD_CHANGES, NULL },
+    { "Subscribe", cmd_subscribe, AUTHED, 0, NULL },
     /* A prefix, not a command: the dispatcher reads the next word. */
     { "Uid", NULL, SELECTED, 0, NULL },
-    { "Unsubscribe", cmd_notyet, AUTHED, 0, NULL },
+    { "Unselect", cmd_unselect, SELECTED, IMAPD_CMD_NOARGS, NULL },
+    { "Unsubscribe", cmd_unsubscribe, AUTHED, 0, NULL },
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
@@ -88,6 +87,8 @@ const struct imapd_command *imapd_command_nth(int i)
 
 void imapd_ok(struct imapd_session *s, struct imapd_cmd *cmd)
 {
+    /* Every successful command is a point to tell of others' changes. */
+    imapd_report_updates(s, cmd);
     prot_printf(s->prot, "%s OK Completed\r\n", cmd->tag);
 }
 

@@ -86,5 +86,28 @@ void imapd_ok(struct imapd_session *s, struct imapd_cmd *cmd);
 imapd_handler cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable;
 /* cmd_auth.c */
 imapd_handler cmd_starttls, cmd_authenticate, cmd_login;
+/* cmd_select.c */
+imapd_handler cmd_select, cmd_examine, cmd_close, cmd_unselect, cmd_check,
+    cmd_expunge, cmd_idle;
+/* Leave the selected state (no expunge); safe when nothing is selected. */
+void imapd_unselect(struct imapd_session *s);
+/* Re-read the selected mailbox and send the untagged EXISTS, RECENT,
+ * FETCH FLAGS and (where `cmd` allows, RFC 3501 7.4.1) EXPUNGE responses
+ * for changes not yet reported; `cmd` NULL: between commands (IDLE).
+ * imapd_ok() calls it; handlers with their own tagged OK call it first. */
+void imapd_report_updates(struct imapd_session *s, struct imapd_cmd *cmd);
+/* cmd_fetch.c */
+imapd_handler cmd_fetch;
+/* cmd_store.c */
+imapd_handler cmd_store;
+/* cmd_search.c */
+imapd_handler cmd_search;
+/* cmd_copy.c */
+imapd_handler cmd_copy, cmd_move;
+/* cmd_mailbox.c, cmd_list.c, cmd_append.c, cmd_acl.c, cmd_quota.c */
+imapd_handler cmd_create, cmd_delete, cmd_rename, cmd_subscribe,
+    cmd_unsubscribe, cmd_namespace, cmd_status, cmd_list, cmd_lsub,
+    cmd_append, cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights,
+    cmd_myrights, cmd_getquota, cmd_getquotaroot, cmd_setquota;
 
 #endif

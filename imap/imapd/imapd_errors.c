@@ -6,6 +6,7 @@
 #include "imap/store/append.h"
 #include "imap/store/mailbox.h"
 #include "imap/store/mboxlist.h"
+#include "imap/store/mboxops.h"
 #include "imap/store/quota.h"
 
 static const char *const texts[IMAPD_ERR_COUNT] = {
@@ -95,6 +96,25 @@ enum imapd_error imapd_error_append(int r)
     case APPEND_TOOBIG: return IMAPD_ERR_TOOBIG;
     case APPEND_OVERQUOTA: return IMAPD_ERR_OVERQUOTA;
     case APPEND_BADMESSAGE: return IMAPD_ERR_BADMESSAGE;
+    default: return IMAPD_ERR_IOERROR;
+    }
+}
+
+enum imapd_error imapd_error_mboxops(int r)
+{
+    switch (r) {
+    case MBOXOPS_OK: return IMAPD_ERR_OK;
+    case MBOXOPS_NOTFOUND: return IMAPD_ERR_NONEXISTENT;
+    case MBOXOPS_EXISTS: return IMAPD_ERR_ALREADYEXISTS;
+    case MBOXOPS_BADNAME: return IMAPD_ERR_BADNAME;
+    case MBOXOPS_NOPERM: return IMAPD_ERR_NOPERM;
+    case MBOXOPS_OVERQUOTA: return IMAPD_ERR_OVERQUOTA;
+    case MBOXOPS_INUSE: return IMAPD_ERR_INUSE;
+    case MBOXOPS_HASCHILDREN: return IMAPD_ERR_HASCHILDREN;
+    case MBOXOPS_SAMENAME: return IMAPD_ERR_SAMENAME;
+    case MBOXOPS_INTOSELF: return IMAPD_ERR_INTOSELF;
+    case MBOXOPS_INBOX: return IMAPD_ERR_INBOXRENAME;
+    case MBOXOPS_PARTITION: return IMAPD_ERR_CROSSPARTITION;
     default: return IMAPD_ERR_IOERROR;
     }
 }

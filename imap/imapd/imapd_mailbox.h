@@ -107,6 +107,11 @@ void imapd_mbox_fini(struct imapd_mbox *mb);
  * `acl` (owner, admin, groups, implicit owner rights applied). */
 acl_rights_t imapd_mailbox_rights(const struct imapd_session *s,
                                   const char *intname, const char *acl);
+struct mboxops_settings;
+/* The store operations' settings for this session (valid while the
+ * session lives). */
+void imapd_mailbox_ops(const struct imapd_session *s,
+                       struct mboxops_settings *st);
 /* The acl_subject of the session (valid while the session lives). */
 void imapd_mailbox_subject(const struct imapd_session *s,
                            struct acl_subject *who);
@@ -126,7 +131,7 @@ void imapd_print_astring(struct protstream *p, const char *name);
  * (for GETACL/LISTRIGHTS/ACL responses Cyrus quotes nothing special). */
 void imapd_print_string(struct protstream *p, const char *str);
 
-/* For SELECT/EXAMINE (B): write "* OK [ALERT] ..." lines when the quota
+/* For SELECT/EXAMINE (B): write "* NO [ALERT] ..." lines (as Cyrus) when the quota
  * root governing `intname` is at or over quotawarn percent (or within
  * quotawarnkb / quotawarnmsg of its limits); nothing otherwise. */
 void imapd_mailbox_quotawarn(struct imapd_session *s, const char *intname);

@@ -55,6 +55,11 @@ int imapd_settings_init(struct imapd_settings *st, struct buf *err)
     st->imapidresponse = config_getswitch(IMAPOPT_IMAPIDRESPONSE);
     st->imapidlog = config_getswitch(IMAPOPT_IMAPIDLOG);
     st->reverselookups = config_getswitch(IMAPOPT_REVERSELOOKUPS);
+    if (imapd_mailbox_settings_init(&st->mbox, err) < 0) {
+        /* Sessions still work; the mailbox commands will not. */
+        log_error("imapd: %s", buf_cstring(err));
+        buf_reset(err);
+    }
 
     if (config_getstring(IMAPOPT_TLS_SERVER_CERT)) {
         struct tls_settings tls;
@@ -70,6 +75,7 @@ int imapd_settings_init(struct imapd_settings *st, struct buf *err)
 void imapd_settings_fini(struct imapd_settings *st)
 {
     xfree(st->servername);
+    imapd_mailbox_settings_fini(&st->mbox);
     if (st->tls_ctx)
         SSL_CTX_free(st->tls_ctx);
     st->tls_ctx = NULL;
@@ -143,10 +149,12 @@ void imapd_session_free(struct imapd_session **sp)
 
     if (!s)
         return;
+    imapd_unselect(s);
     prot_free(&s->prot);
     saslserver_free(&s->sasl);
     free(s->userid);
     strarray_fini(&s->client_id);
+    strarray_fini(&s->groups);
     buf_free(&s->tag);
     buf_free(&s->cmdname);
     buf_free(&s->arg1);
@@ -168,6 +176,7 @@ void imapd_session_login(struct imapd_session *s, const char *userid)
     s->userid = xstrdup(userid);
     s->isadmin = saslserver_isadmin(userid);
     s->state = IMAPD_AUTH;
+    imapd_mailbox_login(s);
     /* One ID before login, one after (RFC 2971 allows more; Cyrus asks
      * for no more than one per state). */
     s->did_id = 0;

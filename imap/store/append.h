@@ -30,6 +30,13 @@ enum append_error {
 };
 const char *append_strerror(int r);
 
+/* Parse a whole message once and build what the index needs: the cache
+ * payload (doc/store-format.md), the sent date and the header size.  The
+ * one builder of cache payloads: append and reconstruct both use it, so
+ * the two can never disagree.  Returns 0 or APPEND_BADMESSAGE. */
+int append_build_cache(const char *base, size_t len, struct buf *cache,
+                       int64_t *sentdate, uint32_t *header_size);
+
 struct stagemsg;
 
 /* Stage exactly `len` bytes read from `in` into a file under `stagedir`.

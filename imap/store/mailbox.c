@@ -691,6 +691,11 @@ int mailbox_set_quotaroot(struct mailbox *mb, const char *quotaroot)
     return set_header_field(mb, &mb->c->sh.quotaroot, quotaroot);
 }
 
+int mailbox_set_uniqueid(struct mailbox *mb, const char *uniqueid)
+{
+    return set_header_field(mb, &mb->c->sh.uniqueid, uniqueid);
+}
+
 int mailbox_set_recent_uid(struct mailbox *mb, uint32_t uid)
 {
     int r;

@@ -125,6 +125,9 @@ const char *mailbox_quotaroot(const struct mailbox *mb);
 /* Rewrite cyrus.header with a new ACL / quota root.  Exclusive lock. */
 int mailbox_set_acl(struct mailbox *mb, const char *acl);
 int mailbox_set_quotaroot(struct mailbox *mb, const char *quotaroot);
+/* Rewrite cyrus.header with another uniqueid (reconstruct restoring a
+ * damaged header from mailboxes.db).  Exclusive lock. */
+int mailbox_set_uniqueid(struct mailbox *mb, const char *uniqueid);
 /* Raise recent_uid (the \Recent high-water mark); durable on commit. */
 int mailbox_set_recent_uid(struct mailbox *mb, uint32_t uid);
 

@@ -61,11 +61,14 @@ void mboxlist_close(void);
 int mboxlist_lookup(const char *name, struct mboxlist_entry *entry);
 void mboxlist_entry_fini(struct mboxlist_entry *entry);
 
-/* The directory of mailbox `name` on `partition`. */
+/* The directory of mailbox `name` on `partition` (replaces `path`);
+ * MBOXLIST_BADNAME for an unknown partition or a name with an empty,
+ * "." or ".." component or a '/' (it could leave the partition). */
 int mboxlist_path(const char *name, const char *partition, struct buf *path);
 
 /* Add a record (the caller creates the store files with mailbox_create).
- * MBOXLIST_EXISTS if present.  Fills uniqueid/uidvalidity when unset. */
+ * MBOXLIST_EXISTS if present.  Fills partition (defaultpartition),
+ * uniqueid and uidvalidity when unset (NULL/""/0). */
 int mboxlist_insert(struct mboxlist_entry *entry);
 /* Replace a record (e.g. a new ACL). */
 int mboxlist_update(const struct mboxlist_entry *entry);
@@ -76,10 +79,13 @@ int mboxlist_remove(const char *name);
 int mboxlist_foreach(const char *prefix,
                      int (*cb)(const struct mboxlist_entry *entry, void *rock),
                      void *rock);
-/* Does any mailbox exist below `name` (name + separator ...)? */
+/* Does any mailbox exist below `name` (name + separator ...)?
+ * 1, 0, or MBOXLIST_IOERROR. */
 int mboxlist_haschildren(const char *name);
 
-/* A new unique id (hex) and a new uidvalidity. */
+/* A new unique id (24 hex digits from getrandom) into `out` (replaced)
+ * and a new uidvalidity: the time, but always above the last one this
+ * server issued (kept in mailboxes.db). */
 void mboxlist_new_uniqueid(struct buf *out);
 uint32_t mboxlist_new_uidvalidity(void);
 

@@ -52,7 +52,8 @@ int quota_set_limits(const char *root, const int64_t limit[QUOTA_NUMRESOURCES],
 /* Remove a root entirely. */
 int quota_delete(const char *root);
 /* The root governing mailbox `name` (the deepest existing root that is
- * `name` or an ancestor), or NULL; new memory. */
+ * `name` or an ancestor; last, for "dom!x.y", the domain root "dom!"),
+ * or NULL; new memory. */
 char *quota_findroot(const char *name);
 
 /* Would adding `delta` (per resource; zeros ignored) exceed a limit?
@@ -61,9 +62,14 @@ char *quota_findroot(const char *name);
  * resource in *which. */
 int quota_check(const char *root, const int64_t delta[QUOTA_NUMRESOURCES],
                 int strict, enum quota_resource *which);
-/* Add `delta` (may be negative) to a root's usage, atomically. */
+/* Add `delta` (may be negative) to a root's usage, atomically (one
+ * transaction, retried on lock conflicts); usage never goes below 0.
+ * QUOTA_NOTFOUND if the root does not exist. */
 int quota_update_used(const char *root,
                       const int64_t delta[QUOTA_NUMRESOURCES]);
+/* Replace a root's usage (`quota -f`, or a new root over existing
+ * mailboxes); QUOTA_NOTFOUND if the root does not exist. */
+int quota_set_used(const char *root, const int64_t used[QUOTA_NUMRESOURCES]);
 /* Call cb for each root starting with `prefix`, in order. */
 int quota_foreach(const char *prefix,
                   int (*cb)(const struct quota *q, void *rock), void *rock);

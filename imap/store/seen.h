@@ -12,6 +12,12 @@
 
 #include "lib/seqset.h"
 
+/* Every function returns SEEN_OK or SEEN_IOERROR (after logging why). */
+enum seen_error {
+    SEEN_OK = 0,
+    SEEN_IOERROR = -1,
+};
+
 struct seen;
 
 struct seendata {
@@ -22,8 +28,11 @@ struct seendata {
 
 int seen_open(const char *configdir, const char *userid, struct seen **seenp);
 void seen_close(struct seen **seenp);
-/* An empty record (not an error) when the mailbox has none. */
+/* An empty record (not an error) when the mailbox has none, or when the
+ * stored one is unreadable (logged).  sd->uids is replaced; start with
+ * SEQSET_INITIALIZER and free with seendata_fini. */
 int seen_read(struct seen *seen, const char *uniqueid, struct seendata *sd);
+/* Store sd; a lastchange of 0 is stored as the current time. */
 int seen_write(struct seen *seen, const char *uniqueid, const struct seendata *sd);
 int seen_delete_mailbox(struct seen *seen, const char *uniqueid);
 void seendata_fini(struct seendata *sd);

@@ -22,15 +22,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "imap/tools/tool_common.h"
 #include "lib/buf.h"
 #include "lib/config.h"
 #include "lib/cyrusdb.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xmalloc.h"
-#include "master/privs.h"
-
-#define DEFAULT_CONFIG "/etc/imapd.conf"
 
 /* The layout of configdirectory, as Cyrus has it. */
 static const char *const config_subdirs[] = {
@@ -44,24 +42,6 @@ static void usage(void)
             "       ctl_cyrusdb [-C imapd.conf] -c\n"
             "       ctl_cyrusdb [-C imapd.conf] -x\n");
     exit(EX_USAGE);
-}
-
-/* Files created as root would lock the server (running as cyrus_user)
- * out of its own databases. */
-static void drop_root(void)
-{
-    struct privs privs;
-    struct buf err = BUF_INITIALIZER;
-    int r;
-
-    if (!privs_have_root()) return;
-    r = privs_lookup(config_getstring(IMAPOPT_CYRUS_USER),
-                     config_getstring(IMAPOPT_CYRUS_GROUP), &privs, &err);
-    if (r) fatal(r, "%s", buf_cstring(&err));
-    if (privs_drop_all(&privs, &err) < 0)
-        fatal(EX_NOPERM, "%s", buf_cstring(&err));
-    privs_fini(&privs);
-    buf_free(&err);
 }
 
 static int make_dirs(const char *configdir)
@@ -190,16 +170,11 @@ static int do_check(const char *configdir)
 
 int main(int argc, char **argv)
 {
-    const char *conffile = DEFAULT_CONFIG;
+    const char *conffile = NULL;
     int recover = 0, checkpoint = 0, nocleanup = 0;
-    struct buf err = BUF_INITIALIZER;
-    const char *env;
     int opt;
 
-    log_open(NULL, "ctl_cyrusdb", LOG_LOCAL6);
-    env = getenv("CYRUS_LOG_STDERR");
-    if ((env && *env && strcmp(env, "0")) || isatty(STDERR_FILENO))
-        log_set_stderr(1);
+    tool_log_open("ctl_cyrusdb");
 
     while ((opt = getopt(argc, argv, "C:rcx")) != -1) {
         switch (opt) {
@@ -215,15 +190,9 @@ int main(int argc, char **argv)
         (checkpoint && nocleanup))
         usage();
 
-    if (config_read(conffile, NULL, &err) < 0)
-        fatal(EX_CONFIG, "%s", buf_cstring(&err));
-    buf_free(&err);
-    config_open_log("ctl_cyrusdb");
-    drop_root();
-
-    const char *configdir = config_dir();
-    if (!configdir || !*configdir)
-        fatal(EX_CONFIG, "%s: configdirectory is not set", conffile);
+    /* Files created as root would lock the server (running as
+     * cyrus_user) out of its own databases: tool_init drops root. */
+    const char *configdir = tool_init("ctl_cyrusdb", conffile);
 
     if (recover) return do_recover(configdir, !nocleanup);
     if (checkpoint) return do_checkpoint(configdir);

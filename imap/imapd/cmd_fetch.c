@@ -1,0 +1,594 @@
+/* cmd_fetch.c -- FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2).
+ *
+ * The whole request is parsed before anything is sent.  Flags come from
+ * the view; dates, sizes, ENVELOPE and BODYSTRUCTURE from the index
+ * record and the cache; only body sections map the message file, and
+ * their bytes go from the mapping straight to the stream.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "imap/imapd/imapd.h"
+#include "imap/imapd/imapd_commands.h"
+#include "imap/imapd/imapd_errors.h"
+#include "imap/imapd/index.h"
+#include "imap/store/message.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+enum {
+    F_UID = 1 << 0,
+    F_FLAGS = 1 << 1,
+    F_INTERNALDATE = 1 << 2,
+    F_SIZE = 1 << 3,
+    F_ENVELOPE = 1 << 4,
+    F_BODYSTRUCTURE = 1 << 5,
+    F_BODY = 1 << 6,
+};
+/* Items answered from the view alone. */
+#define F_VIEWONLY (F_UID | F_FLAGS)
+
+/* How many messages are read under one shared lock before it is let go
+ * for writers waiting on it. */
+#define LOCK_BATCH 256
+
+struct fetch_section {
+    char *label;       /* as sent back: "BODY[1.TEXT]<0>", "RFC822" */
+    char *spec;        /* for message_section(): "1.TEXT" */
+    int partial;
+    uint32_t start, count;
+};
+
+struct fetch_req {
+    unsigned items;
+    struct fetch_section *secs;
+    int nsecs, asecs;
+    int setseen;       /* a non-PEEK body item is asked for */
+};
+
+static void req_fini(struct fetch_req *req)
+{
+    int i;
+
+    for (i = 0; i < req->nsecs; i++) {
+        free(req->secs[i].label);
+        free(req->secs[i].spec);
+    }
+    free(req->secs);
+}
+
+static struct fetch_section *add_section(struct fetch_req *req)
+{
+    if (req->nsecs == req->asecs) {
+        req->asecs = req->asecs ? req->asecs * 2 : 4;
+        req->secs = xrealloc(req->secs, req->asecs * sizeof(*req->secs));
+    }
+    memset(&req->secs[req->nsecs], 0, sizeof(req->secs[0]));
+    return &req->secs[req->nsecs++];
+}
+
+/* Is `spec` a section the grammar allows?  Checked once against an
+ * empty message, so each message's answer only depends on its parts. */
+static int section_valid(const char *spec)
+{
+    static struct message *empty;
+    struct buf synth = BUF_INITIALIZER;
+    size_t off, len;
+    int r;
+
+    if (!empty)
+        empty = message_parse("\r\n", 2);
+    if (!empty)
+        return 0;
+    r = message_section(empty, spec, &synth, &off, &len);
+    buf_free(&synth);
+    return r != MESSAGE_SECTION_BAD;
+}
+
+/* A syntax error at `c`, the byte just read: push it back so that
+ * skipping the rest of the line starts at it (it may be the LF). */
+static int give_back(struct imapd_session *s, int c)
+{
+    prot_ungetc(c, s->prot);
+    return IMAPPARSE_SYNTAX;
+}
+
+/* Read "[section]<partial>" after "BODY" / "BODY.PEEK"; the '[' has been
+ * read.  Returns the next character, or a negative IMAPPARSE code; on a
+ * grammar error s->parse.error says why. */
+static int parse_section(struct imapd_session *s, struct fetch_req *req,
+                         int peek)
+{
+    struct buf spec = BUF_INITIALIZER, label = BUF_INITIALIZER;
+    struct fetch_section *sec;
+    int c, inlist = 0;
+
+    for (;;) {
+        c = prot_getc(s->prot);
+        if (c == ']')
+            break;
+        if (c == '(') {
+            /* A header-list of astrings. */
+            buf_appendcstr(&spec, "(");
+            inlist = 1;
+            for (;;) {
+                c = prot_getc(s->prot);
+                if (c == ')')
+                    break;
+                if (c == ' ' && spec.s[spec.len - 1] != '(')
+                    continue;
+                if (c == EOF || c == '\r' || c == '\n' || c == ']') {
+                    c = give_back(s, c);
+                    goto bad;
+                }
+                prot_ungetc(c, s->prot);
+                c = imapparse_astring(&s->parse, &s->arg2);
+                if (c < 0)
+                    goto out;
+                if (spec.s[spec.len - 1] != '(')
+                    buf_putc(&spec, ' ');
+                buf_appendbuf(&spec, &s->arg2);
+                if (c == ')')
+                    break;
+                if (c != ' ') {
+                    c = give_back(s, c);
+                    goto bad;
+                }
+            }
+            buf_putc(&spec, ')');
+            continue;
+        }
+        if (c == EOF || c == '\r' || c == '\n' || c == ' ' || inlist) {
+            /* Only ']' may follow a header list; no spaces elsewhere but
+             * before the list. */
+            if (c == ' ' && !inlist) {
+                buf_putc(&spec, ' ');
+                continue;
+            }
+            c = give_back(s, c);
+            goto bad;
+        }
+        buf_putc(&spec, (char)toupper(c));
+    }
+    if (!section_valid(buf_cstring(&spec))) {
+        c = give_back(s, c);
+        goto bad;
+    }
+    sec = add_section(req);
+    c = prot_getc(s->prot);
+    if (c == '<') {
+        unsigned long long a = 0, b = 0;
+        int digits = 0;
+
+        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
+               a <= UINT32_MAX) {
+            a = a * 10 + (unsigned)(c - '0');
+            digits++;
+        }
+        if (!digits || c != '.' || a > UINT32_MAX) {
+            c = give_back(s, c);
+            goto bad;
+        }
+        digits = 0;
+        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
+               b <= UINT32_MAX) {
+            b = b * 10 + (unsigned)(c - '0');
+            digits++;
+        }
+        if (!digits || c != '>' || b == 0 || b > UINT32_MAX) {
+            c = give_back(s, c);
+            goto bad;
+        }
+        sec->partial = 1;
+        sec->start = (uint32_t)a;
+        sec->count = (uint32_t)b;
+        c = prot_getc(s->prot);
+    }
+    buf_printf(&label, "BODY[%s]", buf_cstring(&spec));
+    if (sec->partial)
+        buf_printf(&label, "<%u>", sec->start);
+    sec->label = buf_release(&label);
+    sec->spec = buf_release(&spec);
+    if (!peek)
+        req->setseen = 1;
+    goto out;
+bad:
+    snprintf(s->parse.error, sizeof(s->parse.error),
+             "Invalid body section");
+out:
+    buf_free(&spec);
+    buf_free(&label);
+    return c;
+}
+
+static void add_simple_section(struct fetch_req *req, const char *label,
+                               const char *spec)
+{
+    struct fetch_section *sec = add_section(req);
+
+    sec->label = xstrdup(label);
+    sec->spec = xstrdup(spec);
+}
+
+/* One fetch-att; returns the character after it or a negative code. */
+static int parse_att(struct imapd_session *s, struct fetch_req *req)
+{
+    struct buf *w = &s->arg1;
+    const char *name;
+    int c;
+
+    buf_reset(w);
+    for (;;) {
+        c = prot_getc(s->prot);
+        if (c == EOF)
+            return IMAPPARSE_EOF;
+        if (!isalnum(c) && c != '.')
+            break;
+        if (w->len > 64) {
+            snprintf(s->parse.error, sizeof(s->parse.error),
+                     "Invalid Fetch attribute");
+            return give_back(s, c);
+        }
+        buf_putc(w, (char)toupper(c));
+    }
+    name = buf_cstring(w);
+    if (c == '[' && (!strcmp(name, "BODY") || !strcmp(name, "BODY.PEEK")))
+        return parse_section(s, req, !strcmp(name, "BODY.PEEK"));
+
+    if (!strcmp(name, "ALL"))
+        req->items |= F_FLAGS | F_INTERNALDATE | F_SIZE | F_ENVELOPE;
+    else if (!strcmp(name, "FAST"))
+        req->items |= F_FLAGS | F_INTERNALDATE | F_SIZE;
+    else if (!strcmp(name, "FULL"))
+        req->items |= F_FLAGS | F_INTERNALDATE | F_SIZE | F_ENVELOPE | F_BODY;
+    else if (!strcmp(name, "UID"))
+        req->items |= F_UID;
+    else if (!strcmp(name, "FLAGS"))
+        req->items |= F_FLAGS;
+    else if (!strcmp(name, "INTERNALDATE"))
+        req->items |= F_INTERNALDATE;
+    else if (!strcmp(name, "RFC822.SIZE"))
+        req->items |= F_SIZE;
+    else if (!strcmp(name, "ENVELOPE"))
+        req->items |= F_ENVELOPE;
+    else if (!strcmp(name, "BODYSTRUCTURE"))
+        req->items |= F_BODYSTRUCTURE;
+    else if (!strcmp(name, "BODY"))
+        req->items |= F_BODY;
+    else if (!strcmp(name, "RFC822")) {
+        add_simple_section(req, "RFC822", "");
+        req->setseen = 1;
+    }
+    else if (!strcmp(name, "RFC822.HEADER"))
+        add_simple_section(req, "RFC822.HEADER", "HEADER");
+    else if (!strcmp(name, "RFC822.TEXT")) {
+        add_simple_section(req, "RFC822.TEXT", "TEXT");
+        req->setseen = 1;
+    }
+    else {
+        snprintf(s->parse.error, sizeof(s->parse.error),
+                 "Invalid Fetch attribute %.64s", name);
+        return give_back(s, c);
+    }
+    return c;
+}
+
+/* Parse the items after "FETCH set SP"; returns the character after
+ * them or a negative code. */
+static int parse_items(struct imapd_session *s, struct fetch_req *req)
+{
+    int c = prot_getc(s->prot);
+
+    if (c != '(') {
+        prot_ungetc(c, s->prot);
+        return parse_att(s, req);
+    }
+    for (;;) {
+        c = parse_att(s, req);
+        if (c < 0)
+            return c;
+        if (c == ')')
+            return prot_getc(s->prot);
+        if (c != ' ') {
+            snprintf(s->parse.error, sizeof(s->parse.error),
+                     "Invalid Fetch attribute list");
+            return give_back(s, c);
+        }
+    }
+}
+
+/* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" with a space-padded
+ * day, in the server's zone. */
+static void write_internaldate(struct buf *out, int64_t t)
+{
+    static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr",
+                                       "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec" };
+    time_t tt = (time_t)t;
+    struct tm tm;
+    long off;
+
+    localtime_r(&tt, &tm);
+    off = tm.tm_gmtoff / 60;
+    buf_printf(out, "\"%2d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"",
+               tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+               tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
+               labs(off) / 60, labs(off) % 60);
+}
+
+struct fetch_ctx {
+    struct imapd_session *s;
+    struct index_view *v;
+    const struct fetch_req *req;
+    struct buf out;
+    struct buf synth;
+    int locked;
+    int nlocked;
+};
+
+static int ctx_lock(struct fetch_ctx *fc)
+{
+    if (fc->locked && ++fc->nlocked >= LOCK_BATCH) {
+        index_unlock(fc->v);
+        fc->locked = 0;
+    }
+    if (!fc->locked) {
+        if (index_lock(fc->v))
+            return -1;
+        fc->locked = 1;
+        fc->nlocked = 0;
+    }
+    return 0;
+}
+
+static void ctx_unlock(struct fetch_ctx *fc)
+{
+    if (fc->locked)
+        index_unlock(fc->v);
+    fc->locked = 0;
+}
+
+/* Write one body section of a message mapped at base/len. */
+static void write_section(struct fetch_ctx *fc, struct message *msg,
+                          const struct fetch_section *sec, const char *sep)
+{
+    struct protstream *p = fc->s->prot;
+    const char *data = "";
+    size_t off = 0, len = 0;
+    int r;
+
+    buf_reset(&fc->synth);
+    r = msg ? message_section(msg, sec->spec, &fc->synth, &off, &len)
+            : MESSAGE_SECTION_EMPTY;
+    if (r == MESSAGE_SECTION_RANGE) {
+        data = msg->base + off;
+    } else if (r == MESSAGE_SECTION_SYNTH) {
+        data = fc->synth.s;
+        len = fc->synth.len;
+    } else {
+        len = 0;
+    }
+    if (sec->partial) {
+        if (sec->start >= len) {
+            len = 0;
+        } else {
+            data += sec->start;
+            len -= sec->start;
+            if (len > sec->count)
+                len = sec->count;
+        }
+    }
+    prot_printf(p, "%s%s ", sep, sec->label);
+    if (!len) {
+        prot_puts(p, "\"\"");
+        return;
+    }
+    prot_printf(p, "{%zu}\r\n", len);
+    prot_write(p, data, len);
+}
+
+/* Write "* n FETCH (...)" for one message; `seen_now` says this FETCH
+ * set its \Seen, so FLAGS goes with it. */
+static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
+{
+    const struct fetch_req *req = fc->req;
+    struct index_view *v = fc->v;
+    struct protstream *p = fc->s->prot;
+    struct index_record rec;
+    struct message *msg = NULL;
+    const char *base = NULL;
+    size_t len = 0;
+    int need_rec = req->items & ~F_VIEWONLY || req->nsecs;
+    int need_struct = req->items & (F_ENVELOPE | F_BODYSTRUCTURE | F_BODY);
+    const char *sep = "";
+    int i, r;
+
+    buf_reset(&fc->out);
+    if (need_rec) {
+        if (ctx_lock(fc) < 0)
+            return -1;
+        if ((r = index_record(v, msgno, &rec))) {
+            /* Repacked away since the client heard of it. */
+            return r == MAILBOX_ENOENT ? 0 : -1;
+        }
+        if ((need_struct || req->nsecs) && index_structure(v, msgno, &msg))
+            msg = NULL;
+        /* Bodies may be long to send: let writers in meanwhile. */
+        if (req->nsecs)
+            ctx_unlock(fc);
+    }
+    if (req->items & F_UID) {
+        buf_printf(&fc->out, "UID %u", index_uid(v, msgno));
+        sep = " ";
+    }
+    if ((req->items & F_FLAGS) || seen_now) {
+        buf_printf(&fc->out, "%sFLAGS ", sep);
+        index_write_flags(v, msgno, &fc->out);
+        sep = " ";
+    }
+    if (req->items & F_INTERNALDATE) {
+        buf_printf(&fc->out, "%sINTERNALDATE ", sep);
+        write_internaldate(&fc->out, rec.internaldate);
+        sep = " ";
+    }
+    if (req->items & F_SIZE) {
+        buf_printf(&fc->out, "%sRFC822.SIZE %u", sep, rec.size);
+        sep = " ";
+    }
+    if (req->items & F_ENVELOPE) {
+        buf_printf(&fc->out, "%sENVELOPE ", sep);
+        if (msg)
+            message_write_envelope(&fc->out, msg, 0);
+        else
+            buf_appendcstr(&fc->out, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+        sep = " ";
+    }
+    if (req->items & F_BODYSTRUCTURE) {
+        buf_printf(&fc->out, "%sBODYSTRUCTURE ", sep);
+        if (msg)
+            message_write_bodystructure(&fc->out, msg, 0, 1);
+        else
+            buf_appendcstr(&fc->out, "(\"TEXT\" \"PLAIN\" NIL NIL NIL "
+                                     "\"7BIT\" 0 0)");
+        sep = " ";
+    }
+    if (req->items & F_BODY) {
+        buf_printf(&fc->out, "%sBODY ", sep);
+        if (msg)
+            message_write_bodystructure(&fc->out, msg, 0, 0);
+        else
+            buf_appendcstr(&fc->out, "(\"TEXT\" \"PLAIN\" NIL NIL NIL "
+                                     "\"7BIT\" 0 0)");
+        sep = " ";
+    }
+    if (req->nsecs) {
+        /* Message bytes: map the file and attach them to the structure
+         * (which came from the cache without them). */
+        if (index_map(v, msgno, &base, &len) == 0) {
+            if (msg && msg->len != len)
+                message_free(&msg);
+            if (!msg)
+                msg = message_parse(base, len);
+            else
+                msg->base = base;
+        }
+        else {
+            message_free(&msg);
+            base = NULL;
+        }
+    }
+
+    prot_printf(p, "* %u FETCH (", msgno);
+    prot_write(p, fc->out.s ? fc->out.s : "", fc->out.len);
+    for (i = 0; i < req->nsecs; i++) {
+        write_section(fc, base ? msg : NULL, &req->secs[i], sep);
+        sep = " ";
+    }
+    prot_puts(p, ")\r\n");
+    if (base)
+        mailbox_unmap_message(base, len);
+    message_free(&msg);
+    return 0;
+}
+
+void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct index_view *v = s->selected;
+    struct fetch_req req;
+    struct seqset msgnos = SEQSET_INITIALIZER, seen_now = SEQSET_INITIALIZER;
+    struct fetch_ctx fc;
+    size_t i;
+    int c, r;
+
+    memset(&req, 0, sizeof(req));
+    if (cmd->c != ' ') {
+        imapd_args_missing(s, cmd, cmd->c);
+        return;
+    }
+    c = imapparse_word(&s->parse, &s->arg1);
+    if (c < 0) {
+        imapd_args_error(s, cmd, c, NULL);
+        return;
+    }
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return;
+    }
+    r = index_parse_set(v, buf_cstring(&s->arg1), cmd->uid, &msgnos);
+    if (r < 0) {
+        imapd_bad(s, cmd, c, "Invalid sequence in %s", cmd->def->name);
+        goto out;
+    }
+    c = parse_items(s, &req);
+    if (c < 0) {
+        if (c == IMAPPARSE_SYNTAX)
+            imapd_bad(s, cmd, c, "%s", s->parse.error[0] ? s->parse.error :
+                                  "Invalid Fetch attribute");
+        else
+            imapd_args_error(s, cmd, c, NULL);
+        goto out;
+    }
+    if (!req.items && !req.nsecs) {
+        imapd_bad(s, cmd, c, "Invalid Fetch attribute");
+        goto out;
+    }
+    if (imapd_args_end(s, cmd, c) < 0)
+        goto out;
+    if (cmd->uid)
+        req.items |= F_UID;
+
+    /* Set \Seen first, in one transaction, so the responses show it. */
+    if (req.setseen && (index_write_rights(v) & ACL_SETSEEN)) {
+        int locked = 0;
+
+        for (i = 0; i < msgnos.count; i++) {
+            uint32_t m;
+            for (m = msgnos.ranges[i].low; m <= msgnos.ranges[i].high; m++) {
+                const struct index_msg *im = index_msg(v, m);
+                int changed = 0;
+
+                if (!im || im->expunged || (im->system_flags & FLAG_SEEN))
+                    continue;
+                if (!locked) {
+                    if (index_lock_exclusive(v))
+                        break;
+                    locked = 1;
+                }
+                if (index_mark_seen(v, m, &changed) == 0 && changed)
+                    seqset_add(&seen_now, m);
+            }
+        }
+        if (locked && index_commit(v))
+            log_error("%s: cannot record \\Seen", index_intname(v));
+    }
+
+    memset(&fc, 0, sizeof(fc));
+    fc.s = s;
+    fc.v = v;
+    fc.req = &req;
+    for (i = 0; i < msgnos.count && !prot_error(s->prot); i++) {
+        uint32_t m;
+        for (m = msgnos.ranges[i].low; m <= msgnos.ranges[i].high; m++) {
+            if (fetch_one(&fc, m, seqset_contains(&seen_now, m)) < 0) {
+                ctx_unlock(&fc);
+                buf_free(&fc.out);
+                buf_free(&fc.synth);
+                imapd_no(s, cmd, IMAPD_ERR_IOERROR);
+                goto out;
+            }
+        }
+    }
+    ctx_unlock(&fc);
+    buf_free(&fc.out);
+    buf_free(&fc.synth);
+    imapd_ok(s, cmd);
+out:
+    seqset_fini(&msgnos);
+    seqset_fini(&seen_now);
+    req_fini(&req);
+}

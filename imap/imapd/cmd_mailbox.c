@@ -1,0 +1,366 @@
+/* cmd_mailbox.c -- CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
+ * NAMESPACE and STATUS (RFC 3501 6.3, RFC 2342). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/imapd/imapd.h"
+#include "imap/imapd/imapd_commands.h"
+#include "imap/imapd/imapd_errors.h"
+#include "imap/imapd/imapd_mailbox.h"
+#include "imap/store/mailbox.h"
+#include "imap/store/mboxops.h"
+#include "imap/store/seen.h"
+#include "imap/store/subs.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+/* Read `n` (1 or 2) mailbox names into arg1 (and arg2) and the line end;
+ * 0, or -1 after answering BAD. */
+static int read_names(struct imapd_session *s, struct imapd_cmd *cmd, int n)
+{
+    int c = cmd->c;
+
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return -1;
+    }
+    c = imapparse_astring(&s->parse, &s->arg1);
+    if (n == 2) {
+        if (c != ' ') {
+            if (c < 0)
+                imapd_args_error(s, cmd, c, NULL);
+            else
+                imapd_args_missing(s, cmd, c);
+            return -1;
+        }
+        c = imapparse_astring(&s->parse, &s->arg2);
+    }
+    return imapd_args_end(s, cmd, c);
+}
+
+/* RFC 3501 6.3.3: a trailing separator only says children will follow. */
+static void strip_trailing_sep(struct imapd_session *s, struct buf *name)
+{
+    char sep = mboxname_sep(&s->ns);
+
+    if (name->len > 1 && name->s[name->len - 1] == sep)
+        buf_truncate(name, name->len - 1);
+}
+
+void cmd_create(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
+    struct mboxops_settings st;
+    struct acl_subject who;
+    enum imapd_error e;
+    int r;
+
+    if (read_names(s, cmd, 1) < 0)
+        return;
+    strip_trailing_sep(s, &s->arg1);
+    e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &mb);
+    if (!e && mb.exists && mb.selectable)
+        e = IMAPD_ERR_ALREADYEXISTS;
+    if (e) {
+        imapd_no(s, cmd, e);
+        imapd_mbox_fini(&mb);
+        return;
+    }
+    imapd_mailbox_ops(s, &st);
+    imapd_mailbox_subject(s, &who);
+    r = mboxops_create(&st, &who, mb.intname, NULL, 1, NULL);
+    /* Existence of a mailbox the user may not see is not told. */
+    if (r == MBOXOPS_EXISTS && !mb.exists)
+        r = MBOXOPS_NOPERM;
+    if (r) {
+        imapd_no(s, cmd, imapd_error_mboxops(r));
+    }
+    else {
+        log_notice("create: %s %s", s->userid, mb.intname);
+        imapd_ok(s, cmd);
+    }
+    imapd_mbox_fini(&mb);
+}
+
+void cmd_delete(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
+    struct mboxops_settings st;
+    struct acl_subject who;
+    enum imapd_error e;
+    int r;
+
+    if (read_names(s, cmd, 1) < 0)
+        return;
+    e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &mb);
+    if (e == IMAPD_ERR_BADNAME || (!e && !mb.exists))
+        e = IMAPD_ERR_NONEXISTENT;
+    if (e) {
+        imapd_no(s, cmd, e);
+        imapd_mbox_fini(&mb);
+        return;
+    }
+    imapd_mailbox_ops(s, &st);
+    imapd_mailbox_subject(s, &who);
+    r = mboxops_delete(&st, &who, mb.intname, 1);
+    if (r) {
+        imapd_no(s, cmd, imapd_error_mboxops(r));
+    }
+    else {
+        log_notice("delete: %s %s", s->userid, mb.intname);
+        imapd_ok(s, cmd);
+    }
+    imapd_mbox_fini(&mb);
+}
+
+void cmd_rename(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct imapd_mbox from = IMAPD_MBOX_INITIALIZER;
+    struct imapd_mbox to = IMAPD_MBOX_INITIALIZER;
+    struct mboxops_settings st;
+    struct acl_subject who;
+    enum imapd_error e;
+    int r;
+
+    if (read_names(s, cmd, 2) < 0)
+        return;
+    strip_trailing_sep(s, &s->arg2);
+    e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &from);
+    if (e == IMAPD_ERR_BADNAME || (!e && !from.selectable))
+        e = IMAPD_ERR_NONEXISTENT;
+    if (!e) {
+        e = imapd_mailbox_resolve(s, buf_cstring(&s->arg2), &to);
+        if (!e && to.exists)
+            e = IMAPD_ERR_ALREADYEXISTS;
+    }
+    if (!e) {
+        imapd_mailbox_ops(s, &st);
+        imapd_mailbox_subject(s, &who);
+        r = mboxops_rename(&st, &who, from.intname, to.intname, 1);
+        if (r == MBOXOPS_EXISTS && !to.exists)
+            r = MBOXOPS_NOPERM;
+        e = imapd_error_mboxops(r);
+    }
+    if (e) {
+        imapd_no(s, cmd, e);
+    }
+    else {
+        log_notice("rename: %s %s %s", s->userid, from.intname, to.intname);
+        imapd_ok(s, cmd);
+    }
+    imapd_mbox_fini(&from);
+    imapd_mbox_fini(&to);
+}
+
+static void change_sub(struct imapd_session *s, struct imapd_cmd *cmd, int add)
+{
+    struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
+    const char *configdir = s->settings->mbox.configdir;
+    enum imapd_error e;
+    int r;
+
+    if (read_names(s, cmd, 1) < 0)
+        return;
+    e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &mb);
+    /* As Cyrus: only mailboxes the user can see may be subscribed;
+     * anything may be unsubscribed (RFC 4314: no rights needed). */
+    if (add && !e && !mb.exists)
+        e = IMAPD_ERR_NONEXISTENT;
+    if (!add && e == IMAPD_ERR_BADNAME)
+        e = IMAPD_ERR_NONEXISTENT;
+    if (!e) {
+        r = add ? subs_add(configdir, s->userid, mb.intname)
+                : subs_remove(configdir, s->userid, mb.intname);
+        if (r)
+            e = IMAPD_ERR_IOERROR;
+    }
+    if (e)
+        imapd_no(s, cmd, e);
+    else
+        imapd_ok(s, cmd);
+    imapd_mbox_fini(&mb);
+}
+
+void cmd_subscribe(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    change_sub(s, cmd, 1);
+}
+
+void cmd_unsubscribe(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    change_sub(s, cmd, 0);
+}
+
+void cmd_namespace(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct buf out = BUF_INITIALIZER;
+
+    mboxname_namespace_response(&s->ns, &out);
+    prot_printf(s->prot, "* NAMESPACE %s\r\n", buf_cstring(&out));
+    buf_free(&out);
+    imapd_ok(s, cmd);
+}
+
+/* --- STATUS --- */
+
+enum status_item {
+    STATUS_MESSAGES,
+    STATUS_RECENT,
+    STATUS_UIDNEXT,
+    STATUS_UIDVALIDITY,
+    STATUS_UNSEEN,
+    STATUS_NITEMS
+};
+
+static const char *const status_names[STATUS_NITEMS] = {
+    "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+};
+
+/* Count RECENT and (for a reader who is not the owner) UNSEEN from the
+ * records; the owner's unseen count is kept in the index header. */
+static int status_counts(struct imapd_session *s, struct mailbox *mbox,
+                         const struct imapd_mbox *mb, int want_recent,
+                         int want_unseen, uint32_t *recent, uint32_t *unseen)
+{
+    const struct index_header *h = mailbox_header(mbox);
+    struct seendata sd;
+    struct seen *seen = NULL;
+    int isowner = mboxname_userownsmailbox(&s->ns, s->userid, mb->intname);
+    int use_seen = want_unseen && !isowner;
+
+    *recent = 0;
+    *unseen = h->unseen;
+    memset(&sd, 0, sizeof(sd));
+    if (use_seen) {
+        *unseen = 0;
+        if (seen_open(s->settings->mbox.configdir, s->userid, &seen) ||
+            seen_read(seen, mailbox_uniqueid(mbox), &sd)) {
+            seen_close(&seen);
+            return -1;
+        }
+    }
+    if (!want_recent && !use_seen)
+        return 0;
+    for (uint32_t i = 0; i < h->num_records; i++) {
+        struct index_record rec;
+
+        if (mailbox_read_record(mbox, i, &rec) ||
+            (rec.internal_flags & FLAG_INTERNAL_EXPUNGED))
+            continue;
+        if (rec.uid > h->recent_uid)
+            (*recent)++;
+        if (use_seen && !seqset_contains(&sd.uids, rec.uid))
+            (*unseen)++;
+    }
+    if (use_seen) {
+        seendata_fini(&sd);
+        seen_close(&seen);
+    }
+    return 0;
+}
+
+void cmd_status(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
+    int order[STATUS_NITEMS * 4], norder = 0;
+    struct buf path = BUF_INITIALIZER;
+    struct mailbox *mbox = NULL;
+    uint32_t recent = 0, unseen = 0;
+    int want[STATUS_NITEMS] = { 0 };
+    enum imapd_error e;
+    int c = cmd->c;
+
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return;
+    }
+    c = imapparse_astring(&s->parse, &s->arg1);
+    if (c != ' ') {
+        if (c < 0)
+            imapd_args_error(s, cmd, c, NULL);
+        else
+            imapd_args_missing(s, cmd, c);
+        return;
+    }
+    c = prot_getc(s->prot);
+    if (c != '(') {
+        imapd_bad(s, cmd, c, "Missing required argument to Status");
+        return;
+    }
+    do {
+        int i;
+
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return;
+        }
+        for (i = 0; i < STATUS_NITEMS; i++)
+            if (!strcasecmp(buf_cstring(&s->arg2), status_names[i]))
+                break;
+        if (i == STATUS_NITEMS) {
+            imapd_bad(s, cmd, c, "Invalid Status attributes");
+            return;
+        }
+        if (norder < (int)(sizeof(order) / sizeof(order[0])))
+            order[norder++] = i;
+        want[i] = 1;
+    } while (c == ' ');
+    if (c != ')') {
+        imapd_bad(s, cmd, c, "Missing close parenthesis in Status");
+        return;
+    }
+    c = prot_getc(s->prot);
+    if (imapd_args_end(s, cmd, c) < 0)
+        return;
+
+    e = imapd_mailbox_need(s, buf_cstring(&s->arg1), ACL_READ, 0, &mb);
+    if (!e && imapd_mailbox_path(&mb.entry, &path))
+        e = IMAPD_ERR_IOERROR;
+    if (!e)
+        e = imapd_error_mailbox(mailbox_open(buf_cstring(&path), &mbox));
+    if (!e) {
+        e = imapd_error_mailbox(mailbox_lock_shared(mbox));
+        if (!e) {
+            if (status_counts(s, mbox, &mb, want[STATUS_RECENT],
+                              want[STATUS_UNSEEN], &recent, &unseen))
+                e = IMAPD_ERR_IOERROR;
+        }
+    }
+    if (e) {
+        if (mbox) {
+            mailbox_close(&mbox);
+        }
+        imapd_no(s, cmd, e);
+        imapd_mbox_fini(&mb);
+        buf_free(&path);
+        return;
+    }
+
+    const struct index_header *h = mailbox_header(mbox);
+    prot_puts(s->prot, "* STATUS ");
+    imapd_print_astring(s->prot, buf_cstring(&s->arg1));
+    prot_puts(s->prot, " (");
+    for (int i = 0; i < norder; i++) {
+        uint32_t v = 0;
+
+        switch (order[i]) {
+        case STATUS_MESSAGES: v = h->exists; break;
+        case STATUS_RECENT: v = recent; break;
+        case STATUS_UIDNEXT: v = h->last_uid + 1; break;
+        case STATUS_UIDVALIDITY: v = h->uidvalidity; break;
+        case STATUS_UNSEEN: v = unseen; break;
+        }
+        prot_printf(s->prot, "%s%s %u", i ? " " : "", status_names[order[i]],
+                    v);
+    }
+    prot_puts(s->prot, ")\r\n");
+    mailbox_unlock(mbox);
+    mailbox_close(&mbox);
+    imapd_mbox_fini(&mb);
+    buf_free(&path);
+    imapd_ok(s, cmd);
+}

@@ -1,0 +1,390 @@
+/* imapd_mailbox.c -- resolving mailbox names for a session; see
+ * imapd_mailbox.h. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/imapd/imapd.h"
+#include "imap/imapd/imapd_mailbox.h"
+#include "imap/store/mboxops.h"
+#include "imap/store/quota.h"
+#include "lib/config.h"
+#include "lib/cyrusdb.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+static char *dup_or(const char *s, const char *def)
+{
+    return xstrdup(s && *s ? s : def);
+}
+
+/* "Sent Drafts|Trash" style lists, as Cyrus accepts: '|' separated,
+ * internal form ('.' for hierarchy). */
+static void split_folders(const char *s, strarray_t *out)
+{
+    strarray_t *parts;
+
+    if (!s || !*s)
+        return;
+    parts = strarray_split(s, "|");
+    for (int i = 0; i < parts->count; i++) {
+        char *p = xstrdup(strarray_nth(parts, i));
+        char *start = p, *end = p + strlen(p);
+
+        while (*start == ' ')
+            start++;
+        while (end > start && end[-1] == ' ')
+            *--end = '\0';
+        if (*start)
+            strarray_append(out, start);
+        free(p);
+    }
+    strarray_free(&parts);
+}
+
+int imapd_mailbox_settings_init(struct imapd_mailbox_settings *ms,
+                                struct buf *err)
+{
+    const char *s;
+
+    memset(ms, 0, sizeof(*ms));
+    s = config_getstring(IMAPOPT_CONFIGDIRECTORY);
+    ms->configdir = s ? xstrdup(s) : NULL;
+    ms->defaultpartition = dup_or(config_getstring(IMAPOPT_DEFAULTPARTITION),
+                                  "default");
+    ms->defaultacl = dup_or(config_getstring(IMAPOPT_DEFAULTACL), "");
+    s = config_getstring(IMAPOPT_IMPLICIT_OWNER_RIGHTS);
+    if (acl_rights_parse(s ? s : "", &ms->implicit_owner)) {
+        buf_printf(err, "implicit_owner_rights: bad right in \"%s\"", s);
+        ms->implicit_owner = ACL_LOOKUP | ACL_CREATE | ACL_DELETEMBOX |
+                             ACL_ADMIN | ACL_ANNOTATEMSG;
+    }
+    ms->hashimapspool = config_getswitch(IMAPOPT_HASHIMAPSPOOL);
+
+    ms->ns.altnamespace = config_getswitch(IMAPOPT_ALTNAMESPACE);
+    ms->ns.unixhierarchysep = config_getswitch(IMAPOPT_UNIXHIERARCHYSEP);
+    s = config_getenum(IMAPOPT_VIRTDOMAINS);
+    ms->ns.virtdomains = s && strcmp(s, "off");
+    s = config_getstring(IMAPOPT_DEFAULTDOMAIN);
+    ms->ns.defaultdomain = s ? xstrdup(s) : NULL;
+    ms->ns.userprefix = dup_or(config_getstring(IMAPOPT_USERPREFIX),
+                               "Other Users");
+    ms->ns.sharedprefix = dup_or(config_getstring(IMAPOPT_SHAREDPREFIX),
+                                 "Shared Folders");
+    ms->ns.altprefix = dup_or(config_getstring(IMAPOPT_ALTPREFIX),
+                              "Alt Folders");
+
+    ms->autocreate_quota = (int)config_getint(IMAPOPT_AUTOCREATE_QUOTA);
+    ms->autocreate_quota_messages =
+        (int)config_getint(IMAPOPT_AUTOCREATE_QUOTA_MESSAGES);
+    split_folders(config_getstring(IMAPOPT_AUTOCREATE_INBOX_FOLDERS),
+                  &ms->autocreate_folders);
+    split_folders(config_getstring(IMAPOPT_AUTOCREATE_SUBSCRIBE_FOLDERS),
+                  &ms->autocreate_subscribe);
+    ms->maxmessagesize = (uint64_t)config_getint(IMAPOPT_MAXMESSAGESIZE);
+    ms->quotawarn = (int)config_getint(IMAPOPT_QUOTAWARN);
+    ms->quotawarnkb = config_getint(IMAPOPT_QUOTAWARNKB);
+    ms->quotawarnmsg = config_getint(IMAPOPT_QUOTAWARNMSG);
+    ms->strict_quota = 1;
+    s = config_getenum(IMAPOPT_DELETE_MODE);
+    ms->delete_immediate = s && !strcmp(s, "immediate");
+    if (!ms->configdir) {
+        buf_appendcstr(err, "configdirectory is not set");
+        return -1;
+    }
+    return 0;
+}
+
+void imapd_mailbox_settings_fini(struct imapd_mailbox_settings *ms)
+{
+    xfree(ms->configdir);
+    xfree(ms->defaultpartition);
+    xfree(ms->defaultacl);
+    free((char *)ms->ns.defaultdomain);
+    free((char *)ms->ns.userprefix);
+    free((char *)ms->ns.sharedprefix);
+    free((char *)ms->ns.altprefix);
+    memset(&ms->ns, 0, sizeof(ms->ns));
+    strarray_fini(&ms->autocreate_folders);
+    strarray_fini(&ms->autocreate_subscribe);
+}
+
+static struct mboxlist_settings mboxlist_st;
+
+int imapd_mailbox_process_init(const struct imapd_mailbox_settings *ms)
+{
+    if (!ms->configdir) {
+        log_error("imapd: no configdirectory, mailboxes unavailable");
+        return -1;
+    }
+    if (cyrusdb_init(ms->configdir, 0)) {
+        log_error("imapd: cannot open the database environment in %s",
+                  ms->configdir);
+        return -1;
+    }
+    mboxlist_st.configdir = ms->configdir;
+    mboxlist_st.defaultpartition = ms->defaultpartition;
+    mboxlist_st.hashimapspool = ms->hashimapspool;
+    mboxlist_st.partition_dir = config_partitiondir;
+    if (mboxlist_open(&mboxlist_st)) {
+        log_error("imapd: cannot open mailboxes.db");
+        return -1;
+    }
+    if (quota_open(ms->configdir)) {
+        log_error("imapd: cannot open the quota database");
+        return -1;
+    }
+    return 0;
+}
+
+void imapd_mailbox_process_done(void)
+{
+    quota_close();
+    mboxlist_close();
+    cyrusdb_done();
+}
+
+/* The store operations' view of this session's settings. */
+void imapd_mailbox_ops(const struct imapd_session *s,
+                       struct mboxops_settings *st)
+{
+    const struct imapd_mailbox_settings *ms = &s->settings->mbox;
+
+    st->configdir = ms->configdir;
+    st->defaultpartition = ms->defaultpartition;
+    st->defaultacl = ms->defaultacl;
+    st->implicit_owner = ms->implicit_owner;
+    st->ns = &s->ns;
+}
+
+void imapd_mailbox_login(struct imapd_session *s)
+{
+    const struct imapd_mailbox_settings *ms = &s->settings->mbox;
+    struct mboxops_settings st;
+
+    s->ns = ms->ns;
+    s->ns.isadmin = s->isadmin;
+    strarray_fini(&s->groups);
+    if (s->userid)
+        acl_unix_groups(s->userid, &s->groups);
+
+    if (ms->autocreate_quota < 0 || !s->userid || s->isadmin ||
+        !strcasecmp(s->userid, "anonymous"))
+        return;
+    char *inbox = mboxname_user_inbox(&s->ns, s->userid);
+    struct mboxlist_entry e;
+    memset(&e, 0, sizeof(e));
+    if (!inbox || mboxlist_lookup(inbox, &e) != MBOXLIST_NOTFOUND) {
+        mboxlist_entry_fini(&e);
+        free(inbox);
+        return;
+    }
+    free(inbox);
+    imapd_mailbox_ops(s, &st);
+    int r = mboxops_create_user(&st, s->userid, ms->autocreate_quota,
+                                ms->autocreate_quota_messages,
+                                &ms->autocreate_folders,
+                                &ms->autocreate_subscribe);
+    if (r && r != MBOXOPS_EXISTS)
+        log_error("autocreate INBOX of %s: %s", s->userid, mboxops_strerror(r));
+    else if (!r)
+        log_notice("autocreated INBOX of %s", s->userid);
+}
+
+void imapd_mailbox_subject(const struct imapd_session *s,
+                           struct acl_subject *who)
+{
+    who->userid = s->userid;
+    who->groups = &s->groups;
+    who->isadmin = s->isadmin;
+}
+
+acl_rights_t imapd_mailbox_rights(const struct imapd_session *s,
+                                  const char *intname, const char *acl)
+{
+    struct mboxops_settings st;
+    struct acl_subject who;
+
+    imapd_mailbox_ops(s, &st);
+    imapd_mailbox_subject(s, &who);
+    return mboxops_rights(&st, &who, intname, acl);
+}
+
+char *imapd_mailbox_extname(const struct imapd_session *s, const char *intname)
+{
+    return mboxname_to_external(&s->ns, intname, s->userid);
+}
+
+char *imapd_mailbox_inbox(const struct imapd_session *s)
+{
+    return s->userid ? mboxname_user_inbox(&s->ns, s->userid) : NULL;
+}
+
+int imapd_mailbox_path(const struct mboxlist_entry *entry, struct buf *path)
+{
+    return mboxlist_path(entry->name, entry->partition, path);
+}
+
+void imapd_mbox_fini(struct imapd_mbox *mb)
+{
+    xfree(mb->intname);
+    mboxlist_entry_fini(&mb->entry);
+    memset(&mb->entry, 0, sizeof(mb->entry));
+    mb->exists = mb->selectable = 0;
+    mb->rights = 0;
+}
+
+enum imapd_error imapd_mailbox_resolve(struct imapd_session *s,
+                                       const char *extname,
+                                       struct imapd_mbox *mb)
+{
+    int r;
+
+    memset(mb, 0, sizeof(*mb));
+    mb->intname = mboxname_from_external(&s->ns, extname, s->userid);
+    if (!mb->intname)
+        return IMAPD_ERR_BADNAME;
+    r = mboxlist_lookup(mb->intname, &mb->entry);
+    if (r == MBOXLIST_NOTFOUND) {
+        memset(&mb->entry, 0, sizeof(mb->entry));
+        return IMAPD_ERR_OK;
+    }
+    if (r) {
+        memset(&mb->entry, 0, sizeof(mb->entry));
+        return imapd_error_mboxlist(r);
+    }
+    mb->rights = imapd_mailbox_rights(s, mb->intname, mb->entry.acl);
+    if (!(mb->rights & ACL_LOOKUP)) {
+        /* RFC 4314 section 4: invisible is the same as absent. */
+        mboxlist_entry_fini(&mb->entry);
+        memset(&mb->entry, 0, sizeof(mb->entry));
+        mb->rights = 0;
+        return IMAPD_ERR_OK;
+    }
+    mb->exists = 1;
+    mb->selectable = mb->entry.type == MBTYPE_EMAIL;
+    return IMAPD_ERR_OK;
+}
+
+enum imapd_error imapd_mailbox_check(const struct imapd_mbox *mb,
+                                     acl_rights_t need, int trycreate)
+{
+    if (!mb->exists || !mb->selectable)
+        return trycreate ? IMAPD_ERR_TRYCREATE : IMAPD_ERR_NONEXISTENT;
+    if ((mb->rights & need) != need)
+        return IMAPD_ERR_NOPERM;
+    return IMAPD_ERR_OK;
+}
+
+enum imapd_error imapd_mailbox_need(struct imapd_session *s,
+                                    const char *extname, acl_rights_t need,
+                                    int trycreate, struct imapd_mbox *mb)
+{
+    enum imapd_error e = imapd_mailbox_resolve(s, extname, mb);
+
+    if (e == IMAPD_ERR_BADNAME)
+        e = trycreate ? IMAPD_ERR_TRYCREATE : IMAPD_ERR_NONEXISTENT;
+    if (!e)
+        e = imapd_mailbox_check(mb, need, trycreate);
+    if (e)
+        imapd_mbox_fini(mb);
+    return e;
+}
+
+/* --- writing names --- */
+
+static int is_atom_char(unsigned char c)
+{
+    if (c <= 0x20 || c >= 0x7f)
+        return 0;
+    return !strchr("(){%*\"\\]", c);
+}
+
+void imapd_print_astring(struct protstream *p, const char *name)
+{
+    const unsigned char *c;
+    int atom = *name != '\0' && strcasecmp(name, "NIL");
+
+    for (c = (const unsigned char *)name; *c && atom; c++)
+        if (!is_atom_char(*c))
+            atom = 0;
+    if (atom) {
+        prot_puts(p, name);
+        return;
+    }
+    imapd_print_string(p, name);
+}
+
+void imapd_print_string(struct protstream *p, const char *str)
+{
+    const unsigned char *c;
+    size_t len = strlen(str);
+    int quotable = len < 1024;
+
+    for (c = (const unsigned char *)str; *c && quotable; c++)
+        if (*c == '\r' || *c == '\n' || *c >= 0x80)
+            quotable = 0;
+    if (!quotable) {
+        prot_printf(p, "{%zu}\r\n", len);
+        prot_write(p, str, len);
+        return;
+    }
+    prot_putc('"', p);
+    for (c = (const unsigned char *)str; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            prot_putc('\\', p);
+        prot_putc((char)*c, p);
+    }
+    prot_putc('"', p);
+}
+
+/* --- quota warnings --- */
+
+void imapd_mailbox_quotawarn(struct imapd_session *s, const char *intname)
+{
+    const struct imapd_mailbox_settings *ms = &s->settings->mbox;
+    char *root = quota_findroot(intname);
+    struct quota q;
+
+    if (!root)
+        return;
+    memset(&q, 0, sizeof(q));
+    if (quota_read(root, &q)) {
+        free(root);
+        return;
+    }
+    for (int res = 0; res < QUOTA_NUMRESOURCES; res++) {
+        int64_t limit = q.limit[res], used = q.used[res];
+        int warn = 0;
+
+        if (limit < 0)
+            continue;
+        if (res == QUOTA_STORAGE || res == QUOTA_ANNOTSTORAGE)
+            used /= 1024; /* usage in bytes, limits in KiB */
+        if (used >= limit)
+            warn = 2;
+        else if (limit > 0 && ms->quotawarn > 0 &&
+                 used * 100 >= limit * (int64_t)ms->quotawarn)
+            warn = 1;
+        else if (res == QUOTA_STORAGE && ms->quotawarnkb > 0 &&
+                 limit - used < ms->quotawarnkb)
+            warn = 1;
+        else if (res == QUOTA_MESSAGE && ms->quotawarnmsg > 0 &&
+                 limit - used < ms->quotawarnmsg)
+            warn = 1;
+        if (!warn)
+            continue;
+        if (warn == 2)
+            prot_printf(s->prot, "* NO [ALERT] Mailbox is over %s quota\r\n",
+                        quota_resource_name(res));
+        else
+            prot_printf(s->prot,
+                        "* NO [ALERT] Mailbox is at %d%% of %s quota\r\n",
+                        limit ? (int)(used * 100 / limit) : 100,
+                        quota_resource_name(res));
+    }
+    quota_fini(&q);
+    free(root);
+}

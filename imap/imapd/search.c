@@ -1,0 +1,969 @@
+/* search.c -- IMAP SEARCH programs: parse the criteria, match messages. */
+#include "config.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "imap/imapd/search.h"
+#include "lib/charset.h"
+#include "lib/seqset.h"
+#include "lib/xmalloc.h"
+
+/* Deeper nesting than any client sends; bounds the parser's recursion. */
+#define SEARCH_MAX_DEPTH 64
+
+enum search_op {
+    OP_ALL,
+    OP_AND,
+    OP_OR,
+    OP_NOT,
+    OP_SEQ,         /* message sequence numbers */
+    OP_UID,
+    OP_FLAG,        /* all system flags in `num` set */
+    OP_RECENT,
+    OP_KEYWORD,
+    OP_LARGER,
+    OP_SMALLER,
+    OP_BEFORE,      /* internal date, against `t0` (and `t1` for ON) */
+    OP_ON,
+    OP_SINCE,
+    OP_SENTBEFORE,  /* Date: header day, against `ymd` */
+    OP_SENTON,
+    OP_SENTSINCE,
+    OP_HEADER,      /* field `str` contains `pat` */
+    OP_BODY,
+    OP_TEXT,
+};
+
+/* Relative cost of deciding a node: AND lists run cheapest first. */
+enum {
+    COST_RECORD = 0,   /* struct search_msg alone */
+    COST_HEADER = 1,   /* a header block, usually from the cache */
+    COST_BODY = 2,     /* the message file */
+};
+
+struct search_node {
+    enum search_op op;
+    int cost;
+    struct search_node *child, *next;   /* AND, OR, NOT operands */
+    uint32_t num;                       /* flag mask, size */
+    int bit;                            /* keyword bit, -1: no such keyword */
+    int ymd;
+    int64_t t0, t1;
+    char *str;                          /* set text, keyword, field name */
+    struct seqset set;
+    struct charset_search *pat;
+};
+
+struct search_program {
+    struct search_node *root;
+    int needs_source;
+};
+
+struct parser {
+    struct imapparse_ctx *ctx;
+    char *charset;          /* NULL for US-ASCII and UTF-8 */
+    struct buf word;
+    struct buf str;
+    struct buf conv;
+    struct search_program *prog;
+};
+
+/* --- nodes --- */
+
+static struct search_node *node_new(enum search_op op)
+{
+    struct search_node *n = xzmalloc(sizeof(*n));
+    n->op = op;
+    n->bit = -1;
+    return n;
+}
+
+static void node_free(struct search_node *n)
+{
+    while (n) {
+        struct search_node *next = n->next;
+        node_free(n->child);
+        free(n->str);
+        seqset_fini(&n->set);
+        charset_search_free(&n->pat);
+        free(n);
+        n = next;
+    }
+}
+
+static void node_add_child(struct search_node *parent, struct search_node *c)
+{
+    struct search_node **pp = &parent->child;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = c;
+}
+
+/* Order an AND list cheapest first (stable) and set the node's cost. */
+static void node_finish(struct search_node *n)
+{
+    int cost = COST_RECORD;
+
+    if (n->op == OP_AND) {
+        struct search_node *sorted = NULL, **tail;
+        for (int k = COST_RECORD; k <= COST_BODY; k++) {
+            struct search_node **pp = &n->child;
+            tail = &sorted;
+            while (*tail)
+                tail = &(*tail)->next;
+            while (*pp) {
+                struct search_node *c = *pp;
+                if (c->cost == k) {
+                    *pp = c->next;
+                    c->next = NULL;
+                    *tail = c;
+                    tail = &c->next;
+                } else {
+                    pp = &c->next;
+                }
+            }
+        }
+        n->child = sorted;
+    }
+    for (struct search_node *c = n->child; c; c = c->next)
+        if (c->cost > cost)
+            cost = c->cost;
+    switch (n->op) {
+    case OP_HEADER:
+    case OP_SENTBEFORE:
+    case OP_SENTON:
+    case OP_SENTSINCE:
+        cost = COST_HEADER;
+        break;
+    case OP_BODY:
+    case OP_TEXT:
+        cost = COST_BODY;
+        break;
+    default:
+        break;
+    }
+    n->cost = cost;
+}
+
+/* --- dates --- */
+
+static const char *const month_names[12] = {
+    "jan", "feb", "mar", "apr", "may", "jun",
+    "jul", "aug", "sep", "oct", "nov", "dec"
+};
+
+static int month_index(const char *s)
+{
+    for (int i = 0; i < 12; i++)
+        if (!strncasecmp(s, month_names[i], 3))
+            return i + 1;
+    return 0;
+}
+
+int search_parse_date(const char *s, int *ymd)
+{
+    int day = 0, month, year = 0, n;
+
+    for (n = 0; n < 2 && isdigit((unsigned char)s[n]); n++)
+        day = day * 10 + (s[n] - '0');
+    if (!n || s[n] != '-' || day < 1 || day > 31)
+        return -1;
+    s += n + 1;
+    if (strlen(s) < 4 || s[3] != '-' || !(month = month_index(s)))
+        return -1;
+    s += 4;
+    for (n = 0; n < 4; n++) {
+        if (!isdigit((unsigned char)s[n]))
+            return -1;
+        year = year * 10 + (s[n] - '0');
+    }
+    if (s[4])
+        return -1;
+    *ymd = year * 10000 + month * 100 + day;
+    return 0;
+}
+
+/* Skip blanks and RFC 5322 comments (nested) in [*p, end). */
+static void skip_cfws(const char **p, const char *end)
+{
+    int depth = 0;
+
+    while (*p < end) {
+        char c = **p;
+        if (c == '(')
+            depth++;
+        else if (c == ')' && depth)
+            depth--;
+        else if (c == '\\' && depth && *p + 1 < end)
+            (*p)++;
+        else if (!depth && c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return;
+        (*p)++;
+    }
+}
+
+static int read_number(const char **p, const char *end, int maxdigits,
+                       int *out, int *digits)
+{
+    int v = 0, n = 0;
+
+    while (*p < end && n < maxdigits && isdigit((unsigned char)**p)) {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        n++;
+    }
+    *out = v;
+    *digits = n;
+    return n ? 0 : -1;
+}
+
+int search_header_date(const char *value, size_t len, int *ymd)
+{
+    const char *p = value, *end = value + len;
+    int day, month, year, digits;
+
+    skip_cfws(&p, end);
+    if (p < end && isalpha((unsigned char)*p)) {
+        /* day-of-week, with or without its comma */
+        while (p < end && isalpha((unsigned char)*p))
+            p++;
+        skip_cfws(&p, end);
+        if (p < end && *p == ',')
+            p++;
+        skip_cfws(&p, end);
+    }
+    if (read_number(&p, end, 2, &day, &digits) < 0 || day < 1 || day > 31)
+        return -1;
+    skip_cfws(&p, end);
+    if (p < end && *p == '-')
+        p++;
+    if (end - p < 3 || !(month = month_index(p)))
+        return -1;
+    p += 3;
+    while (p < end && isalpha((unsigned char)*p))
+        p++;        /* a spelled-out month name */
+    skip_cfws(&p, end);
+    if (p < end && *p == '-')
+        p++;
+    if (read_number(&p, end, 4, &year, &digits) < 0)
+        return -1;
+    /* RFC 5322 4.3: obsolete two- and three-digit years */
+    if (digits == 2)
+        year += year < 50 ? 2000 : 1900;
+    else if (digits == 3)
+        year += 1900;
+    *ymd = year * 10000 + month * 100 + day;
+    return 0;
+}
+
+/* Local midnight starting the day `ymd`, plus `days`. */
+static int64_t day_start(int ymd, int days)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = ymd / 10000 - 1900;
+    tm.tm_mon = ymd / 100 % 100 - 1;
+    tm.tm_mday = ymd % 100 + days;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm);
+}
+
+/* --- parsing --- */
+
+/* A syntax error found after `c` was read: put `c` back so that
+ * imapparse_skipline() sees it, and describe the problem. */
+static int syntax(struct parser *p, int c, const char *fmt, const char *arg)
+{
+    if (c >= 0)
+        prot_ungetc(c, p->ctx->prot);
+    p->ctx->line_ended = 0;
+    snprintf(p->ctx->error, sizeof(p->ctx->error), fmt, arg);
+    return IMAPPARSE_SYNTAX;
+}
+
+/* A string argument after "KEY ": converted to UTF-8 in p->str. */
+static int parse_string(struct parser *p, const char *key)
+{
+    int c = imapparse_astring(p->ctx, &p->str);
+
+    if (c < 0)
+        return c;
+    if (p->charset) {
+        buf_reset(&p->conv);
+        if (charset_to_utf8(&p->conv, p->str.s, p->str.len, p->charset) < 0)
+            return syntax(p, c, "Cannot convert %s string", key);
+        buf_setmap(&p->str, p->conv.s, p->conv.len);
+    }
+    return c;
+}
+
+static int parse_key(struct parser *p, struct search_node **out, int depth);
+
+/* "(" search-key *(SP search-key) ")", the "(" already read. */
+static int parse_list(struct parser *p, struct search_node **out, int depth)
+{
+    struct search_node *and = node_new(OP_AND), *child;
+    int c;
+
+    *out = and;
+    for (;;) {
+        c = parse_key(p, &child, depth + 1);
+        if (child)
+            node_add_child(and, child);
+        if (c < 0)
+            return c;
+        if (c == ')')
+            break;
+        if (c != ' ')
+            return syntax(p, c, "Missing %s in search criteria", "')'");
+    }
+    node_finish(and);
+    c = prot_getc(p->ctx->prot);
+    if (c == EOF)
+        return IMAPPARSE_EOF;
+    return c;
+}
+
+static int parse_date_arg(struct parser *p, const char *key, int *ymd)
+{
+    int c = imapparse_astring(p->ctx, &p->str);
+
+    if (c < 0)
+        return c;
+    if (search_parse_date(buf_cstring(&p->str), ymd) < 0)
+        return syntax(p, c, "Invalid date in %s", key);
+    return c;
+}
+
+static int parse_number_arg(struct parser *p, const char *key, uint32_t *num)
+{
+    int c = imapparse_word(p->ctx, &p->word);
+    uint64_t v = 0;
+    const char *s;
+
+    if (c < 0)
+        return c;
+    s = buf_cstring(&p->word);
+    for (; *s; s++) {
+        if (!isdigit((unsigned char)*s) ||
+            (v = v * 10 + (uint64_t)(*s - '0')) > UINT32_MAX)
+            return syntax(p, c, "Invalid number in %s", key);
+    }
+    *num = (uint32_t)v;
+    return c;
+}
+
+static int parse_set(struct parser *p, struct search_node *n, int c,
+                     const char *text)
+{
+    /* Checked now for syntax; "*" is resolved by search_bind(). */
+    if (seqset_parse(&n->set, text, UINT32_MAX) < 0)
+        return syntax(p, c, "Invalid sequence set %s", text);
+    n->str = xstrdup(text);
+    return c;
+}
+
+/* How a key's arguments are read. */
+enum key_kind {
+    K_SIMPLE,       /* no argument */
+    K_NEW,
+    K_STRING,       /* astring */
+    K_DATE,
+    K_HEADER,       /* field-name and string */
+    K_KEYWORD,      /* flag-keyword */
+    K_NUMBER,
+    K_UID,          /* sequence set */
+    K_NOT,
+    K_OR,
+};
+
+static const struct key_def {
+    const char *name;
+    enum key_kind kind;
+    enum search_op op;
+    uint32_t flag;
+    int negate;
+    const char *field;
+} keys[] = {
+    { "ALL", K_SIMPLE, OP_ALL, 0, 0, NULL },
+    { "ANSWERED", K_SIMPLE, OP_FLAG, FLAG_ANSWERED, 0, NULL },
+    { "BCC", K_STRING, OP_HEADER, 0, 0, "Bcc" },
+    { "BEFORE", K_DATE, OP_BEFORE, 0, 0, NULL },
+    { "BODY", K_STRING, OP_BODY, 0, 0, NULL },
+    { "CC", K_STRING, OP_HEADER, 0, 0, "Cc" },
+    { "DELETED", K_SIMPLE, OP_FLAG, FLAG_DELETED, 0, NULL },
+    { "DRAFT", K_SIMPLE, OP_FLAG, FLAG_DRAFT, 0, NULL },
+    { "FLAGGED", K_SIMPLE, OP_FLAG, FLAG_FLAGGED, 0, NULL },
+    { "FROM", K_STRING, OP_HEADER, 0, 0, "From" },
+    { "HEADER", K_HEADER, OP_HEADER, 0, 0, NULL },
+    { "KEYWORD", K_KEYWORD, OP_KEYWORD, 0, 0, NULL },
+    { "LARGER", K_NUMBER, OP_LARGER, 0, 0, NULL },
+    { "NEW", K_NEW, OP_AND, 0, 0, NULL },
+    { "NOT", K_NOT, OP_NOT, 0, 0, NULL },
+    { "OLD", K_SIMPLE, OP_RECENT, 0, 1, NULL },
+    { "ON", K_DATE, OP_ON, 0, 0, NULL },
+    { "OR", K_OR, OP_OR, 0, 0, NULL },
+    { "RECENT", K_SIMPLE, OP_RECENT, 0, 0, NULL },
+    { "SEEN", K_SIMPLE, OP_FLAG, FLAG_SEEN, 0, NULL },
+    { "SENTBEFORE", K_DATE, OP_SENTBEFORE, 0, 0, NULL },
+    { "SENTON", K_DATE, OP_SENTON, 0, 0, NULL },
+    { "SENTSINCE", K_DATE, OP_SENTSINCE, 0, 0, NULL },
+    { "SINCE", K_DATE, OP_SINCE, 0, 0, NULL },
+    { "SMALLER", K_NUMBER, OP_SMALLER, 0, 0, NULL },
+    { "SUBJECT", K_STRING, OP_HEADER, 0, 0, "Subject" },
+    { "TEXT", K_STRING, OP_TEXT, 0, 0, NULL },
+    { "TO", K_STRING, OP_HEADER, 0, 0, "To" },
+    { "UID", K_UID, OP_UID, 0, 0, NULL },
+    { "UNANSWERED", K_SIMPLE, OP_FLAG, FLAG_ANSWERED, 1, NULL },
+    { "UNDELETED", K_SIMPLE, OP_FLAG, FLAG_DELETED, 1, NULL },
+    { "UNDRAFT", K_SIMPLE, OP_FLAG, FLAG_DRAFT, 1, NULL },
+    { "UNFLAGGED", K_SIMPLE, OP_FLAG, FLAG_FLAGGED, 1, NULL },
+    { "UNKEYWORD", K_KEYWORD, OP_KEYWORD, 0, 1, NULL },
+    { "UNSEEN", K_SIMPLE, OP_FLAG, FLAG_SEEN, 1, NULL },
+};
+
+static int compare_key(const void *name, const void *elem)
+{
+    return strcasecmp(name, ((const struct key_def *)elem)->name);
+}
+
+static struct search_node *negate(struct search_node *n)
+{
+    struct search_node *not = node_new(OP_NOT);
+    not->child = n;
+    node_finish(not);
+    return not;
+}
+
+static struct search_node *pattern_node(struct parser *p, enum search_op op,
+                                        const char *field)
+{
+    struct search_node *n = node_new(op);
+    n->str = field ? xstrdup(field) : NULL;
+    n->pat = charset_search_new(buf_cstring(&p->str), p->str.len);
+    p->prog->needs_source = 1;
+    return n;
+}
+
+/* The arguments of a named key whose word is in p->word, `c` after it.
+ * *out is set as soon as a node exists, so the caller frees it on error. */
+static int parse_named_key(struct parser *p, struct search_node **out,
+                           int depth, int c)
+{
+    const char *word = buf_cstring(&p->word);
+    const struct key_def *def;
+    struct search_node *n, *child;
+    uint32_t num;
+    int ymd;
+
+    if (isdigit((unsigned char)word[0]) || word[0] == '*') {
+        n = *out = node_new(OP_SEQ);
+        c = parse_set(p, n, c, word);
+        node_finish(n);
+        return c;
+    }
+    def = bsearch(word, keys, sizeof(keys) / sizeof(keys[0]), sizeof(keys[0]),
+                  compare_key);
+    if (!def)
+        return syntax(p, c, "Invalid search key %s", word);
+
+    switch (def->kind) {
+    case K_SIMPLE:
+        n = node_new(def->op);
+        n->num = def->flag;
+        node_finish(n);
+        *out = def->negate ? negate(n) : n;
+        return c;
+    case K_NEW:
+        n = *out = node_new(OP_AND);
+        node_add_child(n, node_new(OP_RECENT));
+        child = node_new(OP_FLAG);
+        child->num = FLAG_SEEN;
+        node_add_child(n, negate(child));
+        node_finish(n);
+        return c;
+    default:
+        break;
+    }
+
+    if (c != ' ')
+        return syntax(p, c, "Missing argument to %s", def->name);
+
+    switch (def->kind) {
+    case K_STRING:
+        if ((c = parse_string(p, def->name)) < 0)
+            return c;
+        n = *out = pattern_node(p, def->op, def->field);
+        node_finish(n);
+        return c;
+    case K_HEADER:
+        c = imapparse_astring(p->ctx, &p->word);
+        if (c < 0)
+            return c;
+        if (c != ' ')
+            return syntax(p, c, "Missing argument to %s", def->name);
+        if ((c = parse_string(p, def->name)) < 0)
+            return c;
+        n = *out = pattern_node(p, OP_HEADER, buf_cstring(&p->word));
+        node_finish(n);
+        return c;
+    case K_DATE:
+        if ((c = parse_date_arg(p, def->name, &ymd)) < 0)
+            return c;
+        n = *out = node_new(def->op);
+        n->ymd = ymd;
+        n->t0 = day_start(ymd, 0);
+        n->t1 = day_start(ymd, 1);
+        if (n->op == OP_SENTBEFORE || n->op == OP_SENTON ||
+            n->op == OP_SENTSINCE)
+            p->prog->needs_source = 1;
+        node_finish(n);
+        return c;
+    case K_KEYWORD:
+        c = imapparse_atom(p->ctx, &p->word);
+        if (c < 0)
+            return c;
+        n = node_new(OP_KEYWORD);
+        n->str = xstrdup(buf_cstring(&p->word));
+        node_finish(n);
+        *out = def->negate ? negate(n) : n;
+        return c;
+    case K_NUMBER:
+        if ((c = parse_number_arg(p, def->name, &num)) < 0)
+            return c;
+        n = *out = node_new(def->op);
+        n->num = num;
+        node_finish(n);
+        return c;
+    case K_UID:
+        c = imapparse_word(p->ctx, &p->word);
+        if (c < 0)
+            return c;
+        n = *out = node_new(OP_UID);
+        c = parse_set(p, n, c, buf_cstring(&p->word));
+        node_finish(n);
+        return c;
+    case K_NOT:
+        n = *out = node_new(OP_NOT);
+        c = parse_key(p, &n->child, depth + 1);
+        if (c >= 0)
+            node_finish(n);
+        return c;
+    case K_OR:
+        n = *out = node_new(OP_OR);
+        c = parse_key(p, &child, depth + 1);
+        if (child)
+            node_add_child(n, child);
+        if (c < 0)
+            return c;
+        if (c != ' ')
+            return syntax(p, c, "Missing argument to %s", def->name);
+        c = parse_key(p, &child, depth + 1);
+        if (child)
+            node_add_child(n, child);
+        if (c >= 0)
+            node_finish(n);
+        return c;
+    default:
+        return syntax(p, c, "Invalid search key %s", def->name);
+    }
+}
+
+/* Read a key's word (a search-key not starting with "(") into p->word. */
+static int read_key_word(struct parser *p)
+{
+    int c = imapparse_word(p->ctx, &p->word);
+
+    if (c == IMAPPARSE_SYNTAX)
+        snprintf(p->ctx->error, sizeof(p->ctx->error), "Missing search key");
+    return c;
+}
+
+/* One search-key.  Returns the character after it or an error. */
+static int parse_key(struct parser *p, struct search_node **out, int depth)
+{
+    int c;
+
+    *out = NULL;
+    if (depth > SEARCH_MAX_DEPTH)
+        return syntax(p, -1, "Search criteria nested too deeply%s", "");
+    c = prot_getc(p->ctx->prot);
+    if (c == EOF)
+        return IMAPPARSE_EOF;
+    if (c == '(')
+        return parse_list(p, out, depth);
+    prot_ungetc(c, p->ctx->prot);
+    if ((c = read_key_word(p)) < 0)
+        return c;
+    return parse_named_key(p, out, depth, c);
+}
+
+/* "CHARSET name" has been read up to the name: check and remember it. */
+static int parse_charset(struct parser *p)
+{
+    int c = imapparse_astring(p->ctx, &p->str);
+    const char *cs;
+
+    if (c < 0)
+        return c;
+    cs = buf_cstring(&p->str);
+    if (strcasecmp(cs, "US-ASCII") && strcasecmp(cs, "UTF-8")) {
+        if (!charset_is_known(cs)) {
+            /* the rest of the line is left for the caller to skip */
+            prot_ungetc(c, p->ctx->prot);
+            p->ctx->line_ended = 0;
+            return SEARCH_BADCHARSET;
+        }
+        p->charset = xstrdup(cs);
+    }
+    if (c != ' ')
+        return syntax(p, c, "Missing search criteria after %s", "CHARSET");
+    return c;
+}
+
+int search_parse(struct imapparse_ctx *ctx, int c,
+                 struct search_program **progp)
+{
+    struct parser p;
+    struct search_node *and, *child = NULL;
+    int first = 1;
+
+    memset(&p, 0, sizeof(p));
+    p.ctx = ctx;
+    p.prog = xzmalloc(sizeof(*p.prog));
+    and = p.prog->root = node_new(OP_AND);
+    *progp = NULL;
+
+    if (c != ' ') {
+        c = syntax(&p, c, "Missing search criteria%s", "");
+        goto done;
+    }
+    for (;;) {
+        c = prot_getc(ctx->prot);
+        if (c == EOF) {
+            c = IMAPPARSE_EOF;
+            goto done;
+        }
+        prot_ungetc(c, ctx->prot);
+        if (c == '(') {
+            c = parse_key(&p, &child, 0);
+        } else {
+            if ((c = read_key_word(&p)) < 0)
+                goto done;
+            if (first && !strcasecmp(buf_cstring(&p.word), "CHARSET")) {
+                first = 0;
+                if (c != ' ') {
+                    c = syntax(&p, c, "Missing argument to %s", "CHARSET");
+                    goto done;
+                }
+                if ((c = parse_charset(&p)) < 0)
+                    goto done;
+                continue;
+            }
+            c = parse_named_key(&p, &child, 0, c);
+        }
+        first = 0;
+        if (child)
+            node_add_child(and, child);
+        child = NULL;
+        if (c < 0)
+            goto done;
+        if (c != ' ')
+            break;
+    }
+    if (c == ')') {
+        c = syntax(&p, c, "Unexpected %s in search criteria", "')'");
+        goto done;
+    }
+    node_finish(and);
+
+done:
+    free(p.charset);
+    buf_free(&p.word);
+    buf_free(&p.str);
+    buf_free(&p.conv);
+    if (c < 0) {
+        search_free(&p.prog);
+        return c;
+    }
+    *progp = p.prog;
+    return c;
+}
+
+/* --- binding --- */
+
+static void bind_node(struct search_node *n, uint32_t maxmsgno,
+                      uint32_t maxuid, const strarray_t *user_flags)
+{
+    for (; n; n = n->next) {
+        switch (n->op) {
+        case OP_SEQ:
+        case OP_UID:
+            seqset_fini(&n->set);
+            /* "*" in an empty mailbox matches nothing that exists */
+            if (seqset_parse(&n->set, n->str,
+                             n->op == OP_SEQ ? maxmsgno : maxuid) < 0)
+                seqset_fini(&n->set);
+            break;
+        case OP_KEYWORD:
+            n->bit = user_flags ? strarray_find(user_flags, n->str, 1) : -1;
+            if (n->bit >= MAILBOX_MAX_USER_FLAGS)
+                n->bit = -1;
+            break;
+        default:
+            break;
+        }
+        bind_node(n->child, maxmsgno, maxuid, user_flags);
+    }
+}
+
+void search_bind(struct search_program *prog, uint32_t maxmsgno,
+                 uint32_t maxuid, const strarray_t *user_flags)
+{
+    bind_node(prog->root, maxmsgno, maxuid, user_flags);
+}
+
+/* --- matching --- */
+
+/* Call `fn` on each field of a header block whose name is `field` (any
+ * case; NULL for every field) with the field's value (or, for NULL, the
+ * whole field), until fn returns non-zero. */
+static int header_any(const char *base, size_t len, const char *field,
+                      struct charset_search *pat)
+{
+    const char *p = base, *end = base + len;
+    size_t flen = field ? strlen(field) : 0;
+
+    while (p < end) {
+        const char *line = p, *colon = NULL, *vend;
+        if (*p == '\r' || *p == '\n')
+            break;      /* the blank line ending the header */
+        /* the field runs to a line that does not start with a blank */
+        for (;;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!colon) {
+                colon = memchr(line, ':', (size_t)((nl ? nl : end) - line));
+                if (!colon)
+                    colon = end;    /* not a field: skipped below */
+            }
+            p = nl ? nl + 1 : end;
+            if (p >= end || (*p != ' ' && *p != '\t'))
+                break;
+        }
+        if (colon >= p)
+            continue;
+        vend = p;
+        while (vend > colon && (vend[-1] == '\n' || vend[-1] == '\r'))
+            vend--;
+        if (!field) {
+            if (charset_search_header(pat, line, (size_t)(vend - line)))
+                return 1;
+            continue;
+        }
+        const char *nend = colon;
+        while (nend > line && (nend[-1] == ' ' || nend[-1] == '\t'))
+            nend--;
+        if ((size_t)(nend - line) != flen || strncasecmp(line, field, flen))
+            continue;
+        const char *v = colon + 1;
+        while (v < vend && (*v == ' ' || *v == '\t'))
+            v++;
+        if (charset_search_header(pat, v, (size_t)(vend - v)))
+            return 1;
+    }
+    return 0;
+}
+
+/* The first value of `field` in a header block, unfolding not needed
+ * for a date. */
+static int header_first(const char *base, size_t len, const char *field,
+                        const char **value, size_t *vlen)
+{
+    const char *p = base, *end = base + len;
+    size_t flen = strlen(field);
+
+    while (p < end && *p != '\r' && *p != '\n') {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *lend = nl ? nl : end;
+        if ((size_t)(lend - p) > flen && !strncasecmp(p, field, flen)) {
+            const char *q = p + flen;
+            while (q < lend && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q < lend && *q == ':') {
+                *value = q + 1;
+                *vlen = (size_t)(lend - q - 1);
+                return 1;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static int match_header(struct search_node *n, const struct search_source *src)
+{
+    const char *base;
+    size_t len;
+
+    if (!src || !src->header || src->header(src->rock, n->str, &base, &len))
+        return 0;
+    return header_any(base, len, n->str, n->pat);
+}
+
+static int sent_ymd(const struct search_msg *m, const struct search_source *src)
+{
+    const char *base, *value;
+    size_t len, vlen;
+    int ymd;
+
+    if (src && src->header && !src->header(src->rock, "Date", &base, &len) &&
+        header_first(base, len, "Date", &value, &vlen) &&
+        search_header_date(value, vlen, &ymd) == 0)
+        return ymd;
+    if (m->rec->sentdate > 0) {
+        /* the zone is lost: the UTC day is the best guess left */
+        time_t t = (time_t)m->rec->sentdate;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
+               tm.tm_mday;
+    }
+    return 0;   /* no date: before every day, as the epoch is in Cyrus */
+}
+
+static const char *part_charset(const struct message *msg,
+                                const struct message_part *part)
+{
+    for (uint32_t i = 0; i < part->nparams; i++) {
+        const struct message_param *pr = &msg->params[part->params + i];
+        const char *name = message_string(msg, pr->name);
+        if (name && !strcmp(name, "CHARSET"))
+            return message_string(msg, pr->value);
+    }
+    return NULL;
+}
+
+static int searchable_type(const struct message *msg,
+                           const struct message_part *part)
+{
+    const char *type = message_string(msg, part->type);
+    return !type || !strcmp(type, "TEXT") || !strcmp(type, "MESSAGE");
+}
+
+static int match_body(struct search_node *n, const struct search_source *src,
+                      int with_header)
+{
+    const struct message *msg;
+
+    if (!src || !src->message || !(msg = src->message(src->rock)))
+        return 0;
+    for (uint32_t i = 0; i < msg->nparts; i++) {
+        const struct message_part *part = &msg->parts[i];
+        if ((part->flags & MESSAGE_PART_ISMESSAGE) && (i || with_header) &&
+            (uint64_t)part->header_offset + part->header_size <= msg->len &&
+            header_any(msg->base + part->header_offset, part->header_size,
+                       NULL, n->pat))
+            return 1;
+        if (part->flags & (MESSAGE_PART_MULTIPART | MESSAGE_PART_RFC822))
+            continue;
+        if (!searchable_type(msg, part))
+            continue;
+        if ((uint64_t)part->body_offset + part->body_size > msg->len)
+            continue;
+        if (charset_search_body(n->pat, msg->base + part->body_offset,
+                                part->body_size, part_charset(msg, part),
+                                part->enc))
+            return 1;
+    }
+    return 0;
+}
+
+static int eval(struct search_node *n, const struct search_msg *m,
+                const struct search_source *src)
+{
+    const struct index_record *rec = m->rec;
+    struct search_node *c;
+
+    switch (n->op) {
+    case OP_ALL:
+        return 1;
+    case OP_AND:
+        for (c = n->child; c; c = c->next)
+            if (!eval(c, m, src))
+                return 0;
+        return 1;
+    case OP_OR:
+        for (c = n->child; c; c = c->next)
+            if (eval(c, m, src))
+                return 1;
+        return 0;
+    case OP_NOT:
+        return !eval(n->child, m, src);
+    case OP_SEQ:
+        return seqset_contains(&n->set, m->msgno);
+    case OP_UID:
+        return seqset_contains(&n->set, rec->uid);
+    case OP_FLAG:
+        return (m->system_flags & n->num) == n->num;
+    case OP_RECENT:
+        return m->recent;
+    case OP_KEYWORD:
+        return n->bit >= 0 &&
+               (rec->user_flags[n->bit / 32] >> (n->bit % 32)) & 1;
+    case OP_LARGER:
+        return rec->size > n->num;
+    case OP_SMALLER:
+        return rec->size < n->num;
+    case OP_BEFORE:
+        return rec->internaldate < n->t0;
+    case OP_ON:
+        return rec->internaldate >= n->t0 && rec->internaldate < n->t1;
+    case OP_SINCE:
+        return rec->internaldate >= n->t0;
+    case OP_SENTBEFORE:
+        return sent_ymd(m, src) < n->ymd;
+    case OP_SENTON:
+        return sent_ymd(m, src) == n->ymd;
+    case OP_SENTSINCE:
+        return sent_ymd(m, src) >= n->ymd;
+    case OP_HEADER:
+        return match_header(n, src);
+    case OP_BODY:
+        return charset_search_casemapped(n->pat, "", 0) ||
+               match_body(n, src, 0);
+    case OP_TEXT:
+        if (charset_search_casemapped(n->pat, "", 0))
+            return 1;
+        return match_body(n, src, 1);
+    }
+    return 0;
+}
+
+int search_match(struct search_program *prog, const struct search_msg *m,
+                 const struct search_source *src)
+{
+    return eval(prog->root, m, src);
+}
+
+int search_needs_source(const struct search_program *prog)
+{
+    return prog->needs_source;
+}
+
+void search_free(struct search_program **progp)
+{
+    struct search_program *prog = *progp;
+
+    if (!prog)
+        return;
+    node_free(prog->root);
+    free(prog);
+    *progp = NULL;
+}
