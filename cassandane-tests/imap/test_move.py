@@ -36,8 +36,13 @@ class MoveTest(MailTestCase):
         m = COPYUID.search(untagged[0])
         self.assertEqual(m.group(2), b"1,3")
         self.assertEqual(m.group(3), b"1:2")
-        self.assertIn(b"* 3 EXPUNGE", untagged)
-        self.assertIn(b"* 1 EXPUNGE", untagged)
+        # replay the expunges on the client's view: UIDs 1 and 3 go
+        view = [1, 2, 3]
+        for line in untagged:
+            m = re.match(rb"\* (\d+) EXPUNGE$", line)
+            if m:
+                del view[int(m.group(1)) - 1]
+        self.assertEqual(view, [2])
         self.assertEqual(self.search(s, "ALL", uid=True), [2])
 
     def test_move_to_missing_mailbox_is_trycreate(self):
@@ -72,20 +77,18 @@ class MoveTest(MailTestCase):
         self.assertEqual(self.count(bob, "Pool"), 1)
 
     def test_move_over_quota_moves_nothing(self):
-        inst = self.start_instance(config=dict(CONFIG))
+        inst, s = self.setup_mailbox([message("m%d" % i, body="q" * 2000 + "\r\n")
+                                      for i in range(2)])
+        self.ok(s, "c", "CREATE Archive")
         admin = self.login(inst, "admin")
-        fred = self.login(inst)
-        self.ok(admin, "c", "CREATE shared")
-        self.ok(admin, "a", "SETACL shared fred lrswipkxtecd")
-        self.ok(admin, "q", "SETQUOTA shared (STORAGE 1)")
-        for i in range(2):
-            self.append(fred, "INBOX", message("m%d" % i, body="q" * 2000 + "\r\n"))
-        self.ok(fred, "S", "SELECT INBOX")
-        untagged, tagged = fred.command("mv", 'MOVE 1:2 "Shared Folders/shared"')
+        self.ok(admin, "q", "SETQUOTA user/fred (STORAGE 5)")
+        # the copies would need 8 KB of 5 before the originals go
+        untagged, tagged = s.command("mv", "MOVE 1:2 Archive")
         self.assertNO(tagged, "mv")
         self.assertIn(b"[OVERQUOTA]", tagged)
         self.assertFalse([l for l in untagged if b"EXPUNGE" in l])
-        self.assertEqual(self.search(fred, "ALL"), [1, 2])
+        self.assertEqual(self.search(s, "ALL"), [1, 2])
+        self.assertEqual(self.count(s, "Archive"), 0)
 
     def test_other_session_sees_expunge_after_move(self):
         inst, a = self.setup_mailbox([message("a"), message("b")])

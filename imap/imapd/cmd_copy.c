@@ -107,8 +107,9 @@ static enum imapd_error copy_messages(struct copy_job *job,
             const char *cbase;
             size_t clen;
 
-            if (!im || im->expunged || index_record(job->v, msgno, &rec) ||
-                (rec.internal_flags & FLAG_INTERNAL_EXPUNGED)) {
+            /* A message another session expunged is still copied, as
+             * Cyrus does, while its file is there (RFC 2180 4.4.1). */
+            if (!im || index_record(job->v, msgno, &rec)) {
                 e = IMAPD_ERR_EXPUNGEISSUED;
                 break;
             }
@@ -123,7 +124,10 @@ static enum imapd_error copy_messages(struct copy_job *job,
                 info.cache = &cache;
             }
             if ((r = append_copy(as, src, &rec, &info, &out))) {
-                e = imapd_error_append(r);
+                e = im->expunged ||
+                            (rec.internal_flags & FLAG_INTERNAL_EXPUNGED)
+                        ? IMAPD_ERR_EXPUNGEISSUED
+                        : imapd_error_append(r);
                 break;
             }
             seqset_add(&job->srcuids, rec.uid);

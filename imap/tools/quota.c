@@ -33,6 +33,11 @@
 #include "lib/strarray.h"
 #include "lib/xmalloc.h"
 
+/* The order of Cyrus's report. */
+static const enum quota_resource report_order[QUOTA_NUMRESOURCES] = {
+    QUOTA_STORAGE, QUOTA_MESSAGE, QUOTA_ANNOTSTORAGE, QUOTA_NUMFOLDERS,
+};
+
 static void usage(void)
 {
     fprintf(stderr, "usage: quota [-C imapd.conf] [-d domain] [-f] [-n] [-q] "
@@ -180,7 +185,8 @@ static int fix_root(const struct roots *all, struct quota *q, int reportonly)
         fprintf(stderr, "quota: %s: usage not recomputed\n", q->root);
         return -1;
     }
-    for (int res = 0; res < QUOTA_NUMRESOURCES; res++) {
+    for (int i = 0; i < QUOTA_NUMRESOURCES; i++) {
+        enum quota_resource res = report_order[i];
         if (q->used[res] == fr.used[res]) continue;
         printf("%s: %s usage was %" PRId64 ", now %" PRId64 "\n", q->root,
                quota_resource_name(res), q->used[res], fr.used[res]);
@@ -202,7 +208,8 @@ static void report_root(const struct mboxname_ns *ns, const struct quota *q)
     char *ext = mboxname_to_external(ns, q->root, NULL);
     const char *name = ext ? ext : q->root;
 
-    for (int res = 0; res < QUOTA_NUMRESOURCES; res++) {
+    for (int i = 0; i < QUOTA_NUMRESOURCES; i++) {
+        enum quota_resource res = report_order[i];
         /* Limits of the KiB resources are in KiB, their usage in bytes. */
         int64_t unit = res == QUOTA_STORAGE || res == QUOTA_ANNOTSTORAGE
                            ? 1024 : 1;
@@ -221,8 +228,10 @@ static void report_root(const struct mboxname_ns *ns, const struct quota *q)
     free(ext);
 }
 
+/* Is `root` to be looked at?  Prefixes are plain string prefixes, as
+ * Cyrus has them, but a user's (-u) selects exactly that user's roots. */
 static int selected(const char *root, const char *domain,
-                    const strarray_t *prefixes)
+                    const strarray_t *prefixes, int users)
 {
     if (domain) {
         size_t dl = strlen(domain);
@@ -231,7 +240,8 @@ static int selected(const char *root, const char *domain,
     if (!prefixes->count) return 1;
     for (int i = 0; i < prefixes->count; i++) {
         const char *p = strarray_nth(prefixes, i);
-        if (!strncmp(root, p, strlen(p))) return 1;
+        if (users ? mboxname_is_prefix(root, p) : !strncmp(root, p, strlen(p)))
+            return 1;
     }
     return 0;
 }
@@ -282,7 +292,7 @@ int main(int argc, char **argv)
     }
     if (fix) {
         for (int i = 0; i < all.n; i++) {
-            if (!selected(all.q[i].root, domain, &prefixes)) continue;
+            if (!selected(all.q[i].root, domain, &prefixes, users)) continue;
             if (fix_root(&all, &all.q[i], reportonly) < 0)
                 status = EX_TEMPFAIL;
         }
@@ -290,7 +300,7 @@ int main(int argc, char **argv)
     if (!(fix && quiet)) {
         printf("   Quota   %% Used     Used             Resource Root\n");
         for (int i = 0; i < all.n; i++)
-            if (selected(all.q[i].root, domain, &prefixes))
+            if (selected(all.q[i].root, domain, &prefixes, users))
                 report_root(&ns, &all.q[i]);
     }
 

@@ -15,8 +15,9 @@
  * followed by the mailbox's external name (not with -q).  A mailbox with
  * nothing to fix prints only its name.  Afterwards mailboxes.db and
  * cyrus.header are made to agree: the uniqueid and uidvalidity the
- * mailbox has are copied to mailboxes.db, and the ACL of mailboxes.db
- * (authoritative) to cyrus.header.
+ * mailbox has are copied to mailboxes.db (unless cyrus.header was
+ * damaged: its uniqueid is then restored from mailboxes.db), and the ACL
+ * of mailboxes.db (authoritative) to cyrus.header.
  *
  * Names are in the admin's namespace (user names with -u).  -r also does
  * every mailbox below each one.  A name missing from mailboxes.db is
