@@ -30,6 +30,9 @@
 #define TXN_RETRIES 50
 
 static struct cyrusdb *mbdb;
+/* A handle opened before fork() belongs to the parent's environment:
+ * closing it in the child would corrupt the shared regions. */
+static pid_t mbdb_pid;
 static struct {
     char *configdir;
     char *defaultpartition;
@@ -77,6 +80,7 @@ int mboxlist_open(const struct mboxlist_settings *settings)
         return MBOXLIST_IOERROR;
     }
     buf_free(&fname);
+    mbdb_pid = getpid();
     mbset.configdir = xstrdup(settings->configdir);
     mbset.defaultpartition = xstrdupnull(settings->defaultpartition);
     mbset.hashimapspool = settings->hashimapspool;
@@ -86,7 +90,8 @@ int mboxlist_open(const struct mboxlist_settings *settings)
 
 void mboxlist_close(void)
 {
-    if (mbdb) cyrusdb_close(&mbdb);
+    if (mbdb && mbdb_pid == getpid()) cyrusdb_close(&mbdb);
+    mbdb = NULL;
     free(mbset.configdir);
     free(mbset.defaultpartition);
     memset(&mbset, 0, sizeof(mbset));

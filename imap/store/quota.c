@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "imap/store/quota.h"
 #include "lib/buf.h"
@@ -25,6 +26,9 @@
 #define TXN_RETRIES 50
 
 static struct cyrusdb *qdb;
+/* A handle opened before fork() belongs to the parent's environment:
+ * closing it in the child would corrupt the shared regions. */
+static pid_t qdb_pid;
 
 static const char *const resource_names[QUOTA_NUMRESOURCES] = {
     "STORAGE", "MESSAGE", "X-NUM-FOLDERS", "X-ANNOTATION-STORAGE",
@@ -56,13 +60,15 @@ int quota_open(const char *configdir)
                   cyrusdb_strerror(r));
         qdb = NULL;
     }
+    qdb_pid = getpid();
     buf_free(&fname);
     return r ? QUOTA_IOERROR : QUOTA_OK;
 }
 
 void quota_close(void)
 {
-    if (qdb) cyrusdb_close(&qdb);
+    if (qdb && qdb_pid == getpid()) cyrusdb_close(&qdb);
+    qdb = NULL;
 }
 
 void quota_fini(struct quota *q)
