@@ -468,10 +468,10 @@ size_t prot_read(struct protstream *s, char *buf, size_t len)
     return prot_read(s, buf, len);
 }
 
-char *prot_fgets(char *buf, size_t size, struct protstream *s)
+size_t prot_getline(struct protstream *s, char *buf, size_t size)
 {
     size_t n = 0;
-    if (size < 2 || s->error) return NULL;
+    if (size < 2 || s->error) return 0;
     while (n < size - 1) {
         if (s->unget < 0 && s->ipos < s->iend) {
             /* copy a run straight from the buffer */
@@ -491,9 +491,13 @@ char *prot_fgets(char *buf, size_t size, struct protstream *s)
         buf[n++] = (char)c;
         if (c == '\n') break;
     }
-    if (!n) return NULL;
     buf[n] = '\0';
-    return buf;
+    return n;
+}
+
+char *prot_fgets(char *buf, size_t size, struct protstream *s)
+{
+    return prot_getline(s, buf, size) ? buf : NULL;
 }
 
 size_t prot_input_pending(struct protstream *s)

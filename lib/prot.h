@@ -90,6 +90,9 @@ void prot_ungetc(int c, struct protstream *s);
 size_t prot_read(struct protstream *s, char *buf, size_t len);
 /* Read a line (including LF) of at most size-1 bytes; NULL on EOF. */
 char *prot_fgets(char *buf, size_t size, struct protstream *s);
+/* Like prot_fgets, but returns the number of bytes stored (a line may
+ * hold NUL bytes); 0 on EOF. */
+size_t prot_getline(struct protstream *s, char *buf, size_t size);
 /* Bytes of input available without blocking (buffered or in a layer);
  * does not look at the fd. */
 size_t prot_input_pending(struct protstream *s);

@@ -1,4 +1,5 @@
-/* cmd_fetch.c -- FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2).
+/* cmd_fetch.c -- FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2), with the
+ * MODSEQ item and the CHANGEDSINCE and VANISHED modifiers (RFC 7162).
  *
  * The whole request is parsed before anything is sent.  Flags come from
  * the view; dates, sizes, ENVELOPE and BODYSTRUCTURE from the index
@@ -29,9 +30,10 @@ enum {
     F_ENVELOPE = 1 << 4,
     F_BODYSTRUCTURE = 1 << 5,
     F_BODY = 1 << 6,
+    F_MODSEQ = 1 << 7,
 };
 /* Items answered from the view alone. */
-#define F_VIEWONLY (F_UID | F_FLAGS)
+#define F_VIEWONLY (F_UID | F_FLAGS | F_MODSEQ)
 
 /* How many messages are read under one shared lock before it is let go
  * for writers waiting on it. */
@@ -49,6 +51,9 @@ struct fetch_req {
     struct fetch_section *secs;
     int nsecs, asecs;
     int setseen;       /* a non-PEEK body item is asked for */
+    int changedsince;  /* CHANGEDSINCE given: only modseqs above `since` */
+    uint64_t since;
+    int vanished;      /* VANISHED modifier */
 };
 
 static void req_fini(struct fetch_req *req)
@@ -260,6 +265,8 @@ static int parse_att(struct imapd_session *s, struct fetch_req *req)
         req->items |= F_BODYSTRUCTURE;
     else if (!strcmp(name, "BODY"))
         req->items |= F_BODY;
+    else if (!strcmp(name, "MODSEQ"))
+        req->items |= F_MODSEQ;
     else if (!strcmp(name, "RFC822")) {
         add_simple_section(req, "RFC822", "");
         req->setseen = 1;
@@ -302,6 +309,49 @@ static int parse_items(struct imapd_session *s, struct fetch_req *req)
     }
 }
 
+/* " (" fetch-modifier *(SP fetch-modifier) ")" after the items (RFC
+ * 4466 2.4), the space read; returns the character after it or a
+ * negative code with s->parse.error set. */
+static int parse_modifiers(struct imapd_session *s, struct fetch_req *req)
+{
+    int c = prot_getc(s->prot);
+
+    if (c != '(')
+        goto bad;
+    for (;;) {
+        c = imapparse_atom(&s->parse, &s->arg1);
+        if (c < 0)
+            return c;
+        if (!strcasecmp(buf_cstring(&s->arg1), "CHANGEDSINCE") &&
+            !req->changedsince) {
+            if (c != ' ')
+                goto bad;
+            c = imapparse_atom(&s->parse, &s->arg1);
+            if (c < 0)
+                return c;
+            if (imapd_parse_modseq(buf_cstring(&s->arg1), 1, &req->since))
+                goto bad;
+            req->changedsince = 1;
+        }
+        else if (!strcasecmp(buf_cstring(&s->arg1), "VANISHED") &&
+                 !req->vanished) {
+            req->vanished = 1;
+        }
+        else {
+            snprintf(s->parse.error, sizeof(s->parse.error),
+                     "Invalid Fetch modifier %.64s", buf_cstring(&s->arg1));
+            return give_back(s, c);
+        }
+        if (c == ')')
+            return prot_getc(s->prot);
+        if (c != ' ')
+            goto bad;
+    }
+bad:
+    snprintf(s->parse.error, sizeof(s->parse.error), "Invalid Fetch modifier");
+    return give_back(s, c);
+}
+
 /* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" with a space-padded
  * day, in the server's zone. */
 static void write_internaldate(struct buf *out, int64_t t)
@@ -329,6 +379,7 @@ struct fetch_ctx {
     struct buf synth;
     int locked;
     int nlocked;
+    int condstore;     /* CONDSTORE enabled: UID and MODSEQ with \Seen */
 };
 
 static int ctx_lock(struct fetch_ctx *fc)
@@ -422,13 +473,18 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
         if (req->nsecs)
             ctx_unlock(fc);
     }
-    if (req->items & F_UID) {
+    if ((req->items & F_UID) || (seen_now && fc->condstore)) {
         buf_printf(&fc->out, "UID %u", index_uid(v, msgno));
         sep = " ";
     }
     if ((req->items & F_FLAGS) || seen_now) {
         buf_printf(&fc->out, "%sFLAGS ", sep);
         index_write_flags(v, msgno, &fc->out);
+        sep = " ";
+    }
+    if ((req->items & F_MODSEQ) || (seen_now && fc->condstore)) {
+        buf_printf(&fc->out, "%sMODSEQ (%llu)", sep,
+                   (unsigned long long)index_msg(v, msgno)->modseq);
         sep = " ";
     }
     if (req->items & F_INTERNALDATE) {
@@ -496,12 +552,34 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     return 0;
 }
 
+/* UID FETCH ... (CHANGEDSINCE n VANISHED): "* VANISHED (EARLIER)" for
+ * the UIDs of the request expunged since n, before any FETCH.  "*" here
+ * is UIDNEXT-1, so expunges above the highest UID left are included. */
+static void write_vanished(struct imapd_session *s, struct index_view *v,
+                           const char *set, const struct fetch_req *req)
+{
+    struct seqset uids = SEQSET_INITIALIZER, gone = SEQSET_INITIALIZER;
+    struct buf out = BUF_INITIALIZER;
+
+    if (seqset_parse(&uids, set,
+                     index_uidnext(v) - 1) == 0 &&
+        index_vanished(v, &uids, req->since, 0, &gone) == 0 && gone.count) {
+        seqset_format(&gone, &out);
+        prot_printf(s->prot, "* VANISHED (EARLIER) %s\r\n",
+                    buf_cstring(&out));
+    }
+    seqset_fini(&uids);
+    seqset_fini(&gone);
+    buf_free(&out);
+}
+
 void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct index_view *v = s->selected;
     struct fetch_req req;
     struct seqset msgnos = SEQSET_INITIALIZER, seen_now = SEQSET_INITIALIZER;
     struct fetch_ctx fc;
+    char *rawset = NULL;
     size_t i;
     int c, r;
 
@@ -519,7 +597,8 @@ void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
         imapd_args_missing(s, cmd, c);
         return;
     }
-    r = index_parse_set(v, buf_cstring(&s->arg1), cmd->uid, &msgnos);
+    rawset = xstrdup(buf_cstring(&s->arg1));
+    r = index_parse_set(v, rawset, cmd->uid, &msgnos);
     if (r < 0) {
         imapd_bad(s, cmd, c, "Invalid sequence in %s", cmd->def->name);
         goto out;
@@ -537,10 +616,36 @@ void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
         imapd_bad(s, cmd, c, "Invalid Fetch attribute");
         goto out;
     }
+    if (c == ' ') {
+        c = parse_modifiers(s, &req);
+        if (c < 0) {
+            if (c == IMAPPARSE_SYNTAX)
+                imapd_bad(s, cmd, c, "%s", s->parse.error);
+            else
+                imapd_args_error(s, cmd, c, NULL);
+            goto out;
+        }
+    }
     if (imapd_args_end(s, cmd, c) < 0)
         goto out;
+    /* RFC 7162 3.2.6: VANISHED only in UID FETCH, with CHANGEDSINCE,
+     * once QRESYNC is enabled. */
+    if (req.vanished && (!cmd->uid || !req.changedsince ||
+                         !(s->enabled & IMAPD_EXT_QRESYNC))) {
+        prot_printf(s->prot, "%s BAD %s\r\n", cmd->tag,
+                    !cmd->uid ? "VANISHED only allowed in UID FETCH" :
+                    !req.changedsince ? "VANISHED requires CHANGEDSINCE" :
+                                        "QRESYNC not enabled");
+        goto out;
+    }
     if (cmd->uid)
         req.items |= F_UID;
+    if (req.changedsince)
+        req.items |= F_MODSEQ;
+    if (req.items & F_MODSEQ)
+        imapd_condstore_enable(s);
+    if (req.vanished)
+        write_vanished(s, v, rawset, &req);
 
     /* Set \Seen first, in one transaction, so the responses show it. */
     if (req.setseen && (index_write_rights(v) & ACL_SETSEEN)) {
@@ -571,9 +676,13 @@ void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
     fc.s = s;
     fc.v = v;
     fc.req = &req;
+    fc.condstore = !!(s->enabled & IMAPD_EXT_CONDSTORE);
     for (i = 0; i < msgnos.count && !prot_error(s->prot); i++) {
         uint32_t m;
         for (m = msgnos.ranges[i].low; m <= msgnos.ranges[i].high; m++) {
+            if (req.changedsince && !seqset_contains(&seen_now, m) &&
+                index_msg(v, m)->modseq <= req.since)
+                continue;
             if (fetch_one(&fc, m, seqset_contains(&seen_now, m)) < 0) {
                 ctx_unlock(&fc);
                 buf_free(&fc.out);
@@ -588,6 +697,7 @@ void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
     buf_free(&fc.synth);
     imapd_ok(s, cmd);
 out:
+    free(rawset);
     seqset_fini(&msgnos);
     seqset_fini(&seen_now);
     req_fini(&req);

@@ -1,11 +1,16 @@
-/* cmd_list.c -- LIST and LSUB (RFC 3501 6.3.8, 6.3.9; CHILDREN, RFC 3348).
+/* cmd_list.c -- LIST and LSUB (RFC 3501 6.3.8, 6.3.9; CHILDREN, RFC 3348)
+ * with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), SPECIAL-USE
+ * (RFC 6154) and LIST-MYRIGHTS (RFC 8440).
  *
  * The names a user may see are collected once per command in external
  * form (mailboxes with 'l', his INBOX always), sorted, and matched
- * against the pattern; attributes come from that sorted list, so
+ * against the patterns; attributes come from that sorted list, so
  * \HasChildren never reveals a mailbox the user cannot list.  Names that
  * are only levels of hierarchy are returned with \Noselect when the
- * pattern ends in '%', as RFC 3501 asks.
+ * pattern ends in '%', as RFC 3501 asks (\NonExistent in an extended
+ * LIST).  Selection options narrow the names (SUBSCRIBED may add names
+ * that do not exist); RECURSIVEMATCH adds the parents of selected names
+ * with CHILDINFO; return options only add information.
  */
 #include "config.h"
 
@@ -16,6 +21,7 @@
 #include "imap/imapd/imapd.h"
 #include "imap/imapd/imapd_commands.h"
 #include "imap/imapd/imapd_mailbox.h"
+#include "imap/imapd/imapd_metadata.h"
 #include "imap/store/subs.h"
 #include "lib/glob.h"
 #include "lib/hash.h"
@@ -26,6 +32,10 @@ struct listname {
     char *ext;
     int selectable;   /* an ordinary mailbox (not an intermediate) */
     int subscribed;   /* LSUB: an entry of the subscription list */
+    int exists;       /* a record the user may see (else \NonExistent) */
+    char *intname;    /* internal name, uniqueid: when exists */
+    char *uniqueid;
+    acl_rights_t rights;
 };
 
 struct listing {
@@ -39,16 +49,20 @@ static void listing_add(struct listing *l, char *ext, int selectable)
         l->alloc = l->alloc ? 2 * l->alloc : 64;
         l->names = xrealloc(l->names, (size_t)l->alloc * sizeof(*l->names));
     }
+    memset(&l->names[l->count], 0, sizeof(l->names[l->count]));
     l->names[l->count].ext = ext;
     l->names[l->count].selectable = selectable;
-    l->names[l->count].subscribed = 0;
+    l->names[l->count].exists = 1;
     l->count++;
 }
 
 static void listing_fini(struct listing *l)
 {
-    for (int i = 0; i < l->count; i++)
+    for (int i = 0; i < l->count; i++) {
         free(l->names[i].ext);
+        free(l->names[i].intname);
+        free(l->names[i].uniqueid);
+    }
     free(l->names);
     memset(l, 0, sizeof(*l));
 }
@@ -82,8 +96,13 @@ static int collect_cb(const struct mboxlist_entry *e, void *rock)
     if (!(rights & ACL_LOOKUP))
         return 0;
     ext = imapd_mailbox_extname(cr->s, e->name);
-    if (ext)
+    if (ext) {
         listing_add(cr->l, ext, e->type == MBTYPE_EMAIL);
+        struct listname *n = &cr->l->names[cr->l->count - 1];
+        n->intname = xstrdup(e->name);
+        n->uniqueid = e->uniqueid ? xstrdup(e->uniqueid) : NULL;
+        n->rights = rights;
+    }
     return 0;
 }
 
@@ -100,9 +119,13 @@ static void collect_visible(struct imapd_session *s, struct listing *l)
 /* Index of `name` in the sorted listing, or -1. */
 static int listing_find(const struct listing *l, const char *name)
 {
-    struct listname key = { (char *)name, 0, 0 };
-    struct listname *hit = bsearch(&key, l->names, (size_t)l->count,
-                                   sizeof(*l->names), compare_names);
+    struct listname key;
+
+    memset(&key, 0, sizeof(key));
+    key.ext = (char *)name;
+    struct listname *hit;
+    hit = bsearch(&key, l->names, (size_t)l->count, sizeof(*l->names),
+                  compare_names);
     return hit ? (int)(hit - l->names) : -1;
 }
 

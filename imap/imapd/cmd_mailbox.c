@@ -206,17 +206,9 @@ void cmd_namespace(struct imapd_session *s, struct imapd_cmd *cmd)
 
 /* --- STATUS --- */
 
-enum status_item {
-    STATUS_MESSAGES,
-    STATUS_RECENT,
-    STATUS_UIDNEXT,
-    STATUS_UIDVALIDITY,
-    STATUS_UNSEEN,
-    STATUS_NITEMS
-};
-
 static const char *const status_names[STATUS_NITEMS] = {
-    "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+    "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE",
+    "MAILBOXID", "HIGHESTMODSEQ",
 };
 
 /* Count RECENT and (for a reader who is not the owner) UNSEEN from the
@@ -262,14 +254,114 @@ static int status_counts(struct imapd_session *s, struct mailbox *mbox,
     return 0;
 }
 
-void cmd_status(struct imapd_session *s, struct imapd_cmd *cmd)
+int imapd_status_parse(struct imapd_session *s, struct imapd_cmd *cmd,
+                       struct imapd_status_items *items, int *cp)
 {
-    struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
-    int order[STATUS_NITEMS * 4], norder = 0;
+    int c = prot_getc(s->prot);
+
+    memset(items, 0, sizeof(*items));
+    if (c != '(') {
+        imapd_bad(s, cmd, c, "Missing required argument to %s",
+                  cmd->def->name);
+        return -1;
+    }
+    do {
+        int i;
+
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        for (i = 0; i < STATUS_NITEMS; i++)
+            if (!strcasecmp(buf_cstring(&s->arg2), status_names[i]))
+                break;
+        if (i == STATUS_NITEMS) {
+            imapd_bad(s, cmd, c, "Invalid Status attributes");
+            return -1;
+        }
+        if (items->n < (int)(sizeof(items->order) / sizeof(items->order[0])))
+            items->order[items->n++] = (unsigned char)i;
+        items->want |= 1u << i;
+    } while (c == ' ');
+    if (c != ')') {
+        imapd_bad(s, cmd, c, "Missing close parenthesis in %s",
+                  cmd->def->name);
+        return -1;
+    }
+    /* A CONDSTORE enabling command (RFC 7162 3.1). */
+    if (items->want & (1u << STATUS_HIGHESTMODSEQ))
+        imapd_condstore_enable(s);
+    *cp = prot_getc(s->prot);
+    return 0;
+}
+
+enum imapd_error imapd_status_write(struct imapd_session *s,
+                                    const char *extname,
+                                    const struct imapd_mbox *mb,
+                                    const struct imapd_status_items *items)
+{
     struct buf path = BUF_INITIALIZER;
     struct mailbox *mbox = NULL;
     uint32_t recent = 0, unseen = 0;
-    int want[STATUS_NITEMS] = { 0 };
+    enum imapd_error e;
+
+    e = imapd_mailbox_check(mb, ACL_READ, 0);
+    if (!e && imapd_mailbox_path(&mb->entry, &path))
+        e = IMAPD_ERR_IOERROR;
+    if (!e)
+        e = imapd_error_mailbox(mailbox_open(buf_cstring(&path), &mbox));
+    buf_free(&path);
+    if (!e) {
+        e = imapd_error_mailbox(mailbox_lock_shared(mbox));
+        if (!e && status_counts(s, mbox, mb,
+                                !!(items->want & (1u << STATUS_RECENT)),
+                                !!(items->want & (1u << STATUS_UNSEEN)),
+                                &recent, &unseen)) {
+            mailbox_unlock(mbox);
+            e = IMAPD_ERR_IOERROR;
+        }
+    }
+    if (e) {
+        if (mbox)
+            mailbox_close(&mbox);
+        return e;
+    }
+
+    const struct index_header *h = mailbox_header(mbox);
+    prot_puts(s->prot, "* STATUS ");
+    imapd_print_astring(s->prot, extname);
+    prot_puts(s->prot, " (");
+    for (int i = 0; i < items->n; i++) {
+        uint64_t v = 0;
+
+        prot_printf(s->prot, "%s%s ", i ? " " : "",
+                    status_names[items->order[i]]);
+        switch (items->order[i]) {
+        case STATUS_MESSAGES: v = h->exists; break;
+        case STATUS_RECENT: v = recent; break;
+        case STATUS_UIDNEXT: v = h->last_uid + 1; break;
+        case STATUS_UIDVALIDITY: v = h->uidvalidity; break;
+        case STATUS_UNSEEN: v = unseen; break;
+        case STATUS_SIZE: v = h->quota_used; break;
+        case STATUS_HIGHESTMODSEQ: v = h->highestmodseq; break;
+        case STATUS_MAILBOXID:
+            /* RFC 8474: the mailbox's unique id, kept across renames. */
+            prot_printf(s->prot, "(%s)", mailbox_uniqueid(mbox));
+            continue;
+        }
+        prot_printf(s->prot, "%llu", (unsigned long long)v);
+    }
+    prot_puts(s->prot, ")\r\n");
+    mailbox_unlock(mbox);
+    mailbox_close(&mbox);
+    return IMAPD_ERR_OK;
+}
+
+void cmd_status(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
+    struct imapd_status_items items;
     enum imapd_error e;
     int c = cmd->c;
 
@@ -285,82 +377,17 @@ void cmd_status(struct imapd_session *s, struct imapd_cmd *cmd)
             imapd_args_missing(s, cmd, c);
         return;
     }
-    c = prot_getc(s->prot);
-    if (c != '(') {
-        imapd_bad(s, cmd, c, "Missing required argument to Status");
+    if (imapd_status_parse(s, cmd, &items, &c) < 0)
         return;
-    }
-    do {
-        int i;
-
-        c = imapparse_atom(&s->parse, &s->arg2);
-        if (c < 0) {
-            imapd_args_error(s, cmd, c, NULL);
-            return;
-        }
-        for (i = 0; i < STATUS_NITEMS; i++)
-            if (!strcasecmp(buf_cstring(&s->arg2), status_names[i]))
-                break;
-        if (i == STATUS_NITEMS) {
-            imapd_bad(s, cmd, c, "Invalid Status attributes");
-            return;
-        }
-        if (norder < (int)(sizeof(order) / sizeof(order[0])))
-            order[norder++] = i;
-        want[i] = 1;
-    } while (c == ' ');
-    if (c != ')') {
-        imapd_bad(s, cmd, c, "Missing close parenthesis in Status");
-        return;
-    }
-    c = prot_getc(s->prot);
     if (imapd_args_end(s, cmd, c) < 0)
         return;
 
     e = imapd_mailbox_need(s, buf_cstring(&s->arg1), ACL_READ, 0, &mb);
-    if (!e && imapd_mailbox_path(&mb.entry, &path))
-        e = IMAPD_ERR_IOERROR;
     if (!e)
-        e = imapd_error_mailbox(mailbox_open(buf_cstring(&path), &mbox));
-    if (!e) {
-        e = imapd_error_mailbox(mailbox_lock_shared(mbox));
-        if (!e) {
-            if (status_counts(s, mbox, &mb, want[STATUS_RECENT],
-                              want[STATUS_UNSEEN], &recent, &unseen))
-                e = IMAPD_ERR_IOERROR;
-        }
-    }
-    if (e) {
-        if (mbox) {
-            mailbox_close(&mbox);
-        }
-        imapd_no(s, cmd, e);
-        imapd_mbox_fini(&mb);
-        buf_free(&path);
-        return;
-    }
-
-    const struct index_header *h = mailbox_header(mbox);
-    prot_puts(s->prot, "* STATUS ");
-    imapd_print_astring(s->prot, buf_cstring(&s->arg1));
-    prot_puts(s->prot, " (");
-    for (int i = 0; i < norder; i++) {
-        uint32_t v = 0;
-
-        switch (order[i]) {
-        case STATUS_MESSAGES: v = h->exists; break;
-        case STATUS_RECENT: v = recent; break;
-        case STATUS_UIDNEXT: v = h->last_uid + 1; break;
-        case STATUS_UIDVALIDITY: v = h->uidvalidity; break;
-        case STATUS_UNSEEN: v = unseen; break;
-        }
-        prot_printf(s->prot, "%s%s %u", i ? " " : "", status_names[order[i]],
-                    v);
-    }
-    prot_puts(s->prot, ")\r\n");
-    mailbox_unlock(mbox);
-    mailbox_close(&mbox);
+        e = imapd_status_write(s, buf_cstring(&s->arg1), &mb, &items);
     imapd_mbox_fini(&mb);
-    buf_free(&path);
-    imapd_ok(s, cmd);
+    if (e)
+        imapd_no(s, cmd, e);
+    else
+        imapd_ok(s, cmd);
 }

@@ -1,9 +1,11 @@
 /* cmd_select.c -- entering and leaving the selected state and keeping
  * the client up to date: SELECT, EXAMINE, CLOSE, UNSELECT (RFC 3691),
  * CHECK, EXPUNGE, UID EXPUNGE (RFC 4315), IDLE (RFC 2177) and the
- * untagged updates sent at command boundaries. */
+ * untagged updates sent at command boundaries; the CONDSTORE and QRESYNC
+ * select parameters and resynchronisation (RFC 7162). */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,6 +39,8 @@ void imapd_report_updates(struct imapd_session *s, struct imapd_cmd *cmd)
     if (!s->selected || prot_error(s->prot))
         return;
     uid = cmd ? cmd->uid : 0;
+    index_set_condstore(s->selected, s->enabled & IMAPD_EXT_CONDSTORE,
+                        s->enabled & IMAPD_EXT_QRESYNC);
     /* RFC 3501 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH, whose
      * numbers the client is still matching; we extend that to every
      * command working on sequence numbers (COPY too). */
@@ -80,18 +84,256 @@ static void write_flag_list(struct imapd_session *s, int permanent)
     buf_free(&out);
 }
 
+int imapd_parse_modseq(const char *str, int allow_zero, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (!*str)
+        return -1;
+    for (; *str; str++) {
+        if (!isdigit((unsigned char)*str))
+            return -1;
+        if (v > (UINT64_MAX >> 1) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*str - '0');
+        if (v > (UINT64_MAX >> 1))
+            return -1;
+    }
+    if (!v && !allow_zero)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void imapd_condstore_enable(struct imapd_session *s)
+{
+    if (s->enabled & IMAPD_EXT_CONDSTORE)
+        return;
+    s->enabled |= IMAPD_EXT_CONDSTORE;
+    /* RFC 7162 3.1: the first enabling command with a mailbox selected
+     * tells its HIGHESTMODSEQ. */
+    if (s->selected) {
+        index_set_condstore(s->selected, 1, s->enabled & IMAPD_EXT_QRESYNC);
+        prot_printf(s->prot, "* OK [HIGHESTMODSEQ %llu] Ok\r\n",
+                    (unsigned long long)index_highestmodseq(s->selected));
+    }
+}
+
+/* The select parameters of RFC 4466 we know (RFC 7162 3.1.8, 3.2.5). */
+struct select_params {
+    int condstore;
+    int qresync;
+    uint32_t uidvalidity;
+    uint64_t modseq;
+    int have_uids;
+    struct seqset uids;          /* known-uids */
+    struct seqset match_seqs;    /* seq-match-data */
+    struct seqset match_uids;
+};
+
+static void select_params_fini(struct select_params *p)
+{
+    seqset_fini(&p->uids);
+    seqset_fini(&p->match_seqs);
+    seqset_fini(&p->match_uids);
+}
+
+/* A sequence-set without "*" into `set`; 0 or -1. */
+static int parse_known_set(const char *str, struct seqset *set)
+{
+    if (strchr(str, '*') || seqset_parse(set, str, UINT32_MAX) < 0)
+        return -1;
+    return 0;
+}
+
+/* "(" uidvalidity SP modseq [SP known-uids] [SP seq-match-data] ")"
+ * after "QRESYNC SP".  Returns the character after it, or -1 with the
+ * offending character (or tokenizer code) in *badc. */
+static int parse_qresync(struct imapd_session *s, struct select_params *p,
+                         int *badc)
+{
+    uint64_t n;
+    int c = prot_getc(s->prot);
+
+    if (c != '(')
+        goto bad;
+    c = imapparse_atom(&s->parse, &s->arg2);
+    if (c != ' ' || imapd_parse_modseq(buf_cstring(&s->arg2), 0, &n) ||
+        n > UINT32_MAX)
+        goto bad;
+    p->uidvalidity = (uint32_t)n;
+    c = imapparse_atom(&s->parse, &s->arg2);
+    if ((c != ' ' && c != ')') ||
+        imapd_parse_modseq(buf_cstring(&s->arg2), 1, &p->modseq))
+        goto bad;
+    if (c == ' ') {
+        c = prot_getc(s->prot);
+        if (c != '(') {
+            prot_ungetc(c, s->prot);
+            c = imapparse_atom(&s->parse, &s->arg2);
+            if ((c != ' ' && c != ')') ||
+                parse_known_set(buf_cstring(&s->arg2), &p->uids))
+                goto bad;
+            p->have_uids = 1;
+            if (c == ' ')
+                c = prot_getc(s->prot);
+        }
+        if (c == '(') {
+            c = imapparse_atom(&s->parse, &s->arg2);
+            if (c != ' ' ||
+                parse_known_set(buf_cstring(&s->arg2), &p->match_seqs))
+                goto bad;
+            c = imapparse_atom(&s->parse, &s->arg2);
+            if (c != ')' ||
+                parse_known_set(buf_cstring(&s->arg2), &p->match_uids) ||
+                seqset_count(&p->match_seqs) != seqset_count(&p->match_uids))
+                goto bad;
+            c = prot_getc(s->prot);
+        }
+    }
+    if (c != ')')
+        goto bad;
+    p->qresync = 1;
+    return prot_getc(s->prot);
+bad:
+    *badc = c;
+    return -1;
+}
+
+/* SP "(" select-param *(SP select-param) ")" after the mailbox name;
+ * returns the character after it or -1 once answered BAD. */
+static int parse_select_params(struct imapd_session *s,
+                               struct imapd_cmd *cmd,
+                               struct select_params *p)
+{
+    int c = prot_getc(s->prot);
+
+    if (c != '(') {
+        imapd_bad(s, cmd, c, "Invalid select parameters in %s",
+                  cmd->def->name);
+        return -1;
+    }
+    c = prot_getc(s->prot);
+    if (c == ')')
+        return prot_getc(s->prot);
+    prot_ungetc(c, s->prot);
+    for (;;) {
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, "Invalid select parameter");
+            return -1;
+        }
+        if (!strcasecmp(buf_cstring(&s->arg2), "CONDSTORE")) {
+            p->condstore = 1;
+        }
+        else if (!strcasecmp(buf_cstring(&s->arg2), "QRESYNC") &&
+                 c == ' ' && !p->qresync) {
+            int badc = 0;
+
+            c = parse_qresync(s, p, &badc);
+            if (c < 0) {
+                if (badc == IMAPPARSE_EOF || badc == IMAPPARSE_TOOBIG)
+                    imapd_args_error(s, cmd, badc, NULL);
+                else
+                    imapd_bad(s, cmd, badc,
+                              "Invalid QRESYNC parameter in %s",
+                              cmd->def->name);
+                return -1;
+            }
+        }
+        else {
+            imapd_bad(s, cmd, c, "Invalid select parameter %.64s in %s",
+                      buf_cstring(&s->arg2), cmd->def->name);
+            return -1;
+        }
+        if (c == ')')
+            return prot_getc(s->prot);
+        if (c != ' ') {
+            imapd_bad(s, cmd, c, "Invalid select parameters in %s",
+                      cmd->def->name);
+            return -1;
+        }
+    }
+}
+
+/* What the client proved it knows from seq-match-data: the UID of the
+ * last of its leading pairs that still match the mailbox (RFC 7162
+ * 3.2.5.2), or 0. */
+static uint32_t seq_match_floor(const struct index_view *v,
+                                const struct select_params *p)
+{
+    uint32_t seq = seqset_first(&p->match_seqs);
+    uint32_t uid = seqset_first(&p->match_uids);
+    uint32_t floor = 0;
+
+    while (seq && uid) {
+        if (index_uid(v, seq) != uid)
+            break;
+        floor = uid;
+        seq = seqset_next(&p->match_seqs, seq);
+        uid = seqset_next(&p->match_uids, uid);
+    }
+    return floor;
+}
+
+/* SELECT (QRESYNC ...): "* VANISHED (EARLIER)" and then the flags of the
+ * known messages changed since the client's modseq. */
+static void qresync_report(struct imapd_session *s,
+                           const struct select_params *p)
+{
+    struct index_view *v = s->selected;
+    struct seqset all = SEQSET_INITIALIZER, gone = SEQSET_INITIALIZER;
+    const struct seqset *known = &p->uids;
+    struct buf out = BUF_INITIALIZER;
+    uint32_t i, uidnext = index_uidnext(v);
+    int r;
+
+    if (p->uidvalidity != index_uidvalidity(v))
+        return;
+    if (!p->have_uids) {
+        if (uidnext > 1)
+            seqset_add_range(&all, 1, uidnext - 1);
+        known = &all;
+    }
+    r = index_vanished(v, known, p->modseq, seq_match_floor(v, p), &gone);
+    if (r)
+        log_error("%s: cannot read expunged messages: %s", index_intname(v),
+                  mailbox_strerror(r));
+    if (gone.count) {
+        seqset_format(&gone, &out);
+        prot_printf(s->prot, "* VANISHED (EARLIER) %s\r\n",
+                    buf_cstring(&out));
+    }
+    for (i = 1; i <= index_count(v); i++) {
+        const struct index_msg *m = index_msg(v, i);
+
+        if (m->modseq <= p->modseq || !seqset_contains(known, m->uid))
+            continue;
+        buf_reset(&out);
+        index_write_flags(v, i, &out);
+        prot_printf(s->prot, "* %u FETCH (UID %u FLAGS %s MODSEQ (%llu))\r\n",
+                    i, m->uid, buf_cstring(&out),
+                    (unsigned long long)m->modseq);
+    }
+    seqset_fini(&all);
+    seqset_fini(&gone);
+    buf_free(&out);
+}
+
 /* SELECT and EXAMINE. */
 static void do_select(struct imapd_session *s, struct imapd_cmd *cmd,
                       int examine)
 {
     struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
     struct index_open_args args;
+    struct select_params params;
     struct buf path = BUF_INITIALIZER;
     enum imapd_error e;
     char *owner = NULL;
     uint32_t unseen;
     int c, r;
 
+    memset(&params, 0, sizeof(params));
     if (cmd->c != ' ') {
         imapd_args_missing(s, cmd, cmd->c);
         return;
@@ -101,8 +343,17 @@ static void do_select(struct imapd_session *s, struct imapd_cmd *cmd,
         imapd_args_error(s, cmd, c, NULL);
         return;
     }
+    if (c == ' ' && (c = parse_select_params(s, cmd, &params)) < 0)
+        goto out;
     if (imapd_args_end(s, cmd, c) < 0)
-        return;
+        goto out;
+    /* RFC 7162 3.2.5: QRESYNC only once the client enabled it. */
+    if (params.qresync && !(s->enabled & IMAPD_EXT_QRESYNC)) {
+        prot_printf(s->prot, "%s BAD QRESYNC not enabled\r\n", cmd->tag);
+        goto out;
+    }
+    if (params.condstore)
+        s->enabled |= IMAPD_EXT_CONDSTORE;
 
     /* RFC 3501 6.3.1: a SELECT, even a failing one, closes the current
      * mailbox first, without expunging. */
@@ -152,13 +403,21 @@ static void do_select(struct imapd_session *s, struct imapd_cmd *cmd,
                 index_uidvalidity(s->selected));
     prot_printf(s->prot, "* OK [UIDNEXT %u] Ok\r\n",
                 index_uidnext(s->selected));
+    index_set_condstore(s->selected, s->enabled & IMAPD_EXT_CONDSTORE,
+                        s->enabled & IMAPD_EXT_QRESYNC);
+    if (s->enabled & IMAPD_EXT_CONDSTORE)
+        prot_printf(s->prot, "* OK [HIGHESTMODSEQ %llu] Ok\r\n",
+                    (unsigned long long)index_highestmodseq(s->selected));
     imapd_mailbox_quotawarn(s, mb.intname);
+    if (params.qresync)
+        qresync_report(s, &params);
     prot_printf(s->prot, "%s OK [%s] Completed\r\n", cmd->tag,
                 index_readonly(s->selected) ? "READ-ONLY" : "READ-WRITE");
 out:
     free(owner);
     buf_free(&path);
     imapd_mbox_fini(&mb);
+    select_params_fini(&params);
 }
 
 void cmd_select(struct imapd_session *s, struct imapd_cmd *cmd)
@@ -243,6 +502,14 @@ void cmd_expunge(struct imapd_session *s, struct imapd_cmd *cmd)
         log_error("%s: expunge failed: %s", index_intname(v),
                   mailbox_strerror(r));
         imapd_no(s, cmd, imapd_error_mailbox(r));
+        return;
+    }
+    if (n && (s->enabled & IMAPD_EXT_QRESYNC)) {
+        /* RFC 7162 3.2.7: the new mailbox modseq, once the VANISHED
+         * responses are out. */
+        imapd_report_updates(s, cmd);
+        prot_printf(s->prot, "%s OK [HIGHESTMODSEQ %llu] Completed\r\n",
+                    cmd->tag, (unsigned long long)index_highestmodseq(v));
         return;
     }
     imapd_ok(s, cmd);

@@ -49,11 +49,18 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     /* Selected state (cmd_select.c). */
     if (s->state != IMAPD_NOTAUTH)
         buf_appendcstr(out, " IDLE UNSELECT");
+    /* RFC 7162 (cmd_select.c, cmd_fetch.c, cmd_store.c, index.c). */
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " CONDSTORE QRESYNC");
     /* Mailbox commands (cmd_mailbox.c, cmd_list.c, cmd_acl.c,
      * cmd_quota.c, cmd_append.c). */
     if (s->state != IMAPD_NOTAUTH)
         buf_appendcstr(out, " NAMESPACE CHILDREN UIDPLUS ACL RIGHTS=kxten"
                             " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
+    /* Listing extensions and METADATA (cmd_list.c, cmd_mailbox.c,
+     * cmd_metadata.c). */
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " METADATA METADATA-SERVER");
 }
 
 void cmd_capability(struct imapd_session *s, struct imapd_cmd *cmd)
@@ -211,6 +218,7 @@ void cmd_id(struct imapd_session *s, struct imapd_cmd *cmd)
 void cmd_enable(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct buf enabled = BUF_INITIALIZER;
+    unsigned listed = 0;
     int c = cmd->c;
 
     if (c != ' ') {
@@ -234,15 +242,19 @@ void cmd_enable(struct imapd_session *s, struct imapd_cmd *cmd)
             unsigned bit = extensions[i].bit;
 
             if (strcasecmp(buf_cstring(&s->arg1), extensions[i].name) ||
-                !(bit & IMAPD_EXT_AVAILABLE) || (s->enabled & bit))
+                !(bit & IMAPD_EXT_AVAILABLE) || ((s->enabled | listed) & bit))
                 continue;
-            s->enabled |= bit;
+            listed |= bit;
             buf_printf(&enabled, " %s", extensions[i].name);
         }
     } while (c == ' ');
 
     if (imapd_args_end(s, cmd, c) == 0) {
         prot_printf(s->prot, "* ENABLED%s\r\n", buf_cstring(&enabled));
+        s->enabled |= listed & ~IMAPD_EXT_CONDSTORE;
+        /* QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
+        if (listed & (IMAPD_EXT_CONDSTORE | IMAPD_EXT_QRESYNC))
+            imapd_condstore_enable(s);
         imapd_ok(s, cmd);
     }
     buf_free(&enabled);

@@ -2,7 +2,9 @@
  * of RFC 4314 section 4: \Seen needs s, \Deleted needs t, every other
  * flag (keywords included) needs w, and a new keyword needs w too.
  * All the messages are changed under one exclusive lock and committed
- * once, before any response says so. */
+ * once, before any response says so.  The UNCHANGEDSINCE modifier (RFC
+ * 7162 3.1.3) leaves alone, and lists in [MODIFIED], every message whose
+ * modseq is above it. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -43,6 +45,8 @@ static int valid_keyword(const char *s)
 struct store_req {
     enum index_store_op op;
     int silent;
+    int unchangedsince;          /* the modifier was given */
+    uint64_t maxmodseq;          /* and its value */
     uint32_t sys;
     strarray_t keywords;
 };
@@ -110,11 +114,61 @@ static int parse_flags(struct imapd_session *s, struct imapd_cmd *cmd,
     return c;
 }
 
+/* "(UNCHANGEDSINCE n)" SP after the set, the '(' read (RFC 4466 store
+ * modifiers); returns the character after the ')' or -1 once answered. */
+static int parse_modifiers(struct imapd_session *s, struct imapd_cmd *cmd,
+                           struct store_req *req)
+{
+    int c;
+
+    for (;;) {
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        if (strcasecmp(buf_cstring(&s->arg2), "UNCHANGEDSINCE") ||
+            req->unchangedsince || c != ' ') {
+            imapd_bad(s, cmd, c, "Invalid %s modifier", cmd->def->name);
+            return -1;
+        }
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        if (imapd_parse_modseq(buf_cstring(&s->arg2), 1, &req->maxmodseq)) {
+            imapd_bad(s, cmd, c, "Invalid mod-sequence in %s",
+                      cmd->def->name);
+            return -1;
+        }
+        req->unchangedsince = 1;
+        if (c == ')')
+            return prot_getc(s->prot);
+        if (c != ' ') {
+            imapd_bad(s, cmd, c, "Invalid %s modifier", cmd->def->name);
+            return -1;
+        }
+    }
+}
+
+/* Has message `m` changed since the client's UNCHANGEDSINCE?  Under the
+ * exclusive lock. */
+static int modified_since(struct index_view *v, uint32_t m, uint64_t since)
+{
+    struct index_record rec;
+
+    if (index_record(v, m, &rec))
+        return 0;
+    return rec.modseq > since;
+}
+
 void cmd_store(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct index_view *v = s->selected;
     struct store_req req;
     struct seqset msgnos = SEQSET_INITIALIZER, told = SEQSET_INITIALIZER;
+    struct seqset modified = SEQSET_INITIALIZER;
     uint32_t user[NUSER] = { 0 }, mask_user[NUSER], mask_sys = 0;
     acl_rights_t rights = index_write_rights(v);
     enum imapd_error e = IMAPD_ERR_OK;
@@ -140,6 +194,19 @@ void cmd_store(struct imapd_session *s, struct imapd_cmd *cmd)
     if (index_parse_set(v, buf_cstring(&s->arg1), cmd->uid, &msgnos) < 0) {
         imapd_bad(s, cmd, c, "Invalid sequence in %s", cmd->def->name);
         goto out;
+    }
+    c = prot_getc(s->prot);
+    if (c == '(') {
+        c = parse_modifiers(s, cmd, &req);
+        if (c < 0)
+            goto out;
+        if (c != ' ') {
+            imapd_args_missing(s, cmd, c);
+            goto out;
+        }
+    }
+    else {
+        prot_ungetc(c, s->prot);
     }
     c = imapparse_word(&s->parse, &s->arg1);
     if (c < 0) {
@@ -167,6 +234,8 @@ void cmd_store(struct imapd_session *s, struct imapd_cmd *cmd)
         goto out;
     if (imapd_args_end(s, cmd, c) < 0)
         goto out;
+    if (req.unchangedsince)
+        imapd_condstore_enable(s);
 
     /* Rights for what is named; FLAGS (replace) leaves alone what the
      * user may not change. */
@@ -209,6 +278,11 @@ void cmd_store(struct imapd_session *s, struct imapd_cmd *cmd)
 
             if (!im || im->expunged)
                 continue;
+            if (req.unchangedsince &&
+                modified_since(v, m, req.maxmodseq)) {
+                seqset_add(&modified, cmd->uid ? im->uid : m);
+                continue;
+            }
             if (req.op == INDEX_STORE_SET &&
                 (mask_sys != (FLAG_SEEN | FLAG_DELETED | FLAG_ANSWERED |
                               FLAG_FLAGGED | FLAG_DRAFT) ||
@@ -230,9 +304,12 @@ void cmd_store(struct imapd_session *s, struct imapd_cmd *cmd)
                 e = imapd_error_mailbox(r);
                 break;
             }
-            if (!req.silent || changed || ch2)
+            /* .SILENT: our own changes go untold (RFC 3501 6.4.6), but
+             * a CONDSTORE client hears the new modseq (RFC 7162 3.1.3),
+             * and a conditional store tells every message it passed. */
+            if (!req.silent || req.unchangedsince ||
+                ((changed || ch2) && (s->enabled & IMAPD_EXT_CONDSTORE)))
                 seqset_add(&told, m);
-            (void)ch2;
         }
     }
     r = index_commit(v);
@@ -241,13 +318,21 @@ void cmd_store(struct imapd_session *s, struct imapd_cmd *cmd)
     if (e != IMAPD_ERR_OK)
         goto answer;
 
-    /* .SILENT: our own changes go untold (RFC 3501 6.4.6). */
-    for (i = 0; !req.silent && i < told.count; i++) {
+    for (i = 0; i < told.count; i++) {
         uint32_t m;
         for (m = told.ranges[i].low; m <= told.ranges[i].high; m++) {
             buf_reset(&flags);
             index_write_flags(v, m, &flags);
-            if (cmd->uid)
+            if (s->enabled & IMAPD_EXT_CONDSTORE) {
+                /* RFC 7162 3.2.4: UID and MODSEQ in every FETCH. */
+                prot_printf(s->prot, "* %u FETCH (UID %u", m,
+                            index_uid(v, m));
+                if (!req.silent)
+                    prot_printf(s->prot, " FLAGS %s", buf_cstring(&flags));
+                prot_printf(s->prot, " MODSEQ (%llu))\r\n",
+                            (unsigned long long)index_msg(v, m)->modseq);
+            }
+            else if (cmd->uid)
                 prot_printf(s->prot, "* %u FETCH (UID %u FLAGS %s)\r\n", m,
                             index_uid(v, m), buf_cstring(&flags));
             else
@@ -256,7 +341,14 @@ void cmd_store(struct imapd_session *s, struct imapd_cmd *cmd)
         }
     }
 answer:
-    if (e == IMAPD_ERR_OK)
+    if (e == IMAPD_ERR_OK && modified.count) {
+        buf_reset(&flags);
+        seqset_format(&modified, &flags);
+        imapd_report_updates(s, cmd);
+        prot_printf(s->prot, "%s OK [MODIFIED %s] Conditional %s failed\r\n",
+                    cmd->tag, buf_cstring(&flags), cmd->def->name);
+    }
+    else if (e == IMAPD_ERR_OK)
         imapd_ok(s, cmd);
     else
         imapd_no(s, cmd, e);
@@ -264,5 +356,6 @@ out:
     buf_free(&flags);
     seqset_fini(&msgnos);
     seqset_fini(&told);
+    seqset_fini(&modified);
     strarray_fini(&req.keywords);
 }

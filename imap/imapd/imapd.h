@@ -42,7 +42,7 @@ enum imapd_extension {
     IMAPD_EXT_IMAP4REV2 = 1 << 3,
 };
 /* The extensions this server can enable today; grows with the store. */
-#define IMAPD_EXT_AVAILABLE 0u
+#define IMAPD_EXT_AVAILABLE (IMAPD_EXT_CONDSTORE | IMAPD_EXT_QRESYNC)
 
 /* RFC 2971 limits on what a client may send with ID. */
 #define IMAPD_ID_MAXPAIRS 30

@@ -21,6 +21,8 @@
 #ifndef IMAP_IMAPD_IMAPD_COMMANDS_H
 #define IMAP_IMAPD_IMAPD_COMMANDS_H
 
+#include <stdint.h>
+
 #include "imap/imapd/imapd.h"
 
 struct imapd_command;
@@ -96,6 +98,12 @@ void imapd_unselect(struct imapd_session *s);
  * for changes not yet reported; `cmd` NULL: between commands (IDLE).
  * imapd_ok() calls it; handlers with their own tagged OK call it first. */
 void imapd_report_updates(struct imapd_session *s, struct imapd_cmd *cmd);
+/* A CONDSTORE enabling command (RFC 7162 3.1) was issued: MODSEQ goes in
+ * every FETCH from now on; the first one with a mailbox selected sends
+ * "* OK [HIGHESTMODSEQ n]". */
+void imapd_condstore_enable(struct imapd_session *s);
+/* A mod-sequence (1 to 2^63-1, or 0 when `allow_zero`); 0 or -1. */
+int imapd_parse_modseq(const char *str, int allow_zero, uint64_t *out);
 /* cmd_fetch.c */
 imapd_handler cmd_fetch;
 /* cmd_store.c */
@@ -109,5 +117,35 @@ imapd_handler cmd_create, cmd_delete, cmd_rename, cmd_subscribe,
     cmd_unsubscribe, cmd_namespace, cmd_status, cmd_list, cmd_lsub,
     cmd_append, cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights,
     cmd_myrights, cmd_getquota, cmd_getquotaroot, cmd_setquota;
+/* cmd_metadata.c */
+imapd_handler cmd_getmetadata, cmd_setmetadata;
+
+/* STATUS items (cmd_mailbox.c), shared with LIST-STATUS (cmd_list.c). */
+enum imapd_status_item {
+    STATUS_MESSAGES,
+    STATUS_RECENT,
+    STATUS_UIDNEXT,
+    STATUS_UIDVALIDITY,
+    STATUS_UNSEEN,
+    STATUS_SIZE,          /* RFC 8438 */
+    STATUS_MAILBOXID,     /* RFC 8474 */
+    STATUS_HIGHESTMODSEQ, /* RFC 7162 */
+    STATUS_NITEMS
+};
+struct imapd_status_items {
+    unsigned char order[32]; /* as asked, repeats kept */
+    int n;
+    unsigned want;           /* 1 << enum imapd_status_item */
+};
+/* Read "(" status-att *(SP status-att) ")" into `items` and the next
+ * character into *cp; 0, or -1 after answering BAD. */
+int imapd_status_parse(struct imapd_session *s, struct imapd_cmd *cmd,
+                       struct imapd_status_items *items, int *cp);
+/* Write "* STATUS <extname> (...)" for a resolved mailbox on which the
+ * session needs 'r'; nothing is written on error. */
+enum imapd_error imapd_status_write(struct imapd_session *s,
+                                    const char *extname,
+                                    const struct imapd_mbox *mb,
+                                    const struct imapd_status_items *items);
 
 #endif

@@ -38,6 +38,10 @@ static const char *const texts[IMAPD_ERR_COUNT] = {
     [IMAPD_ERR_EXPUNGEISSUED] = "[EXPUNGEISSUED] Some messages were expunged",
     [IMAPD_ERR_NOTFOUND] = "No matching messages",
     [IMAPD_ERR_INTERNAL] = "[SERVERBUG] Internal error",
+    [IMAPD_ERR_USEATTR] =
+        "[USEATTR] Special-use attribute not supported or already in use",
+    [IMAPD_ERR_METADATA_TOOMANY] = "[METADATA TOOMANY] Too many annotations",
+    [IMAPD_ERR_BADENTRY] = "[NOPERM] Permission denied",
 };
 
 const char *imapd_error_text(enum imapd_error e)

@@ -44,6 +44,11 @@ enum imapd_error {
     IMAPD_ERR_EXPUNGEISSUED,  /* [EXPUNGEISSUED] Some messages were expunged */
     IMAPD_ERR_NOTFOUND,       /* No matching messages */
     IMAPD_ERR_INTERNAL,       /* [SERVERBUG] Internal error */
+    IMAPD_ERR_USEATTR,        /* [USEATTR] special use unsupported or taken
+                                 (RFC 6154) */
+    IMAPD_ERR_METADATA_TOOMANY, /* [METADATA TOOMANY] (RFC 5464) */
+    IMAPD_ERR_BADENTRY,       /* an entry this server does not let clients
+                                 set: [NOPERM] Permission denied */
     IMAPD_ERR_COUNT
 };
 

@@ -2,12 +2,15 @@
  * imapd_mailbox.h. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "imap/imapd/imapd.h"
 #include "imap/imapd/imapd_mailbox.h"
+#include "imap/imapd/imapd_metadata.h"
+#include "imap/store/annotate.h"
 #include "imap/store/mboxops.h"
 #include "imap/store/quota.h"
 #include "lib/config.h"
@@ -42,6 +45,48 @@ static void split_folders(const char *s, strarray_t *out)
         free(p);
     }
     strarray_free(&parts);
+}
+
+/* Special uses clients may set (as Cyrus: RFC 6154's, less the virtual
+ * \All and \Flagged, plus specialuse_extra) and the xlist-<use>
+ * options naming autocreated folders that get one. */
+static void xlist_cb(const char *key, const char *value, void *rock)
+{
+    struct imapd_mailbox_settings *ms = rock;
+    struct buf use = BUF_INITIALIZER;
+    const char *name = key + strlen("xlist-");
+
+    if (!*name || !value || !*value)
+        return;
+    buf_putc(&use, '\\');
+    buf_putc(&use, (char)toupper((unsigned char)*name));
+    for (name++; *name; name++)
+        buf_putc(&use, (char)tolower((unsigned char)*name));
+    strarray_append(&ms->autocreate_uses, value);
+    strarray_append(&ms->autocreate_uses, buf_cstring(&use));
+    buf_free(&use);
+}
+
+static void specialuse_settings(struct imapd_mailbox_settings *ms)
+{
+    static const char *const uses[] = {
+        "\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash",
+    };
+    const char *extra = config_getstring(IMAPOPT_SPECIALUSE_EXTRA);
+
+    for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+        strarray_append(&ms->specialuse_allowed, uses[i]);
+    if (extra && *extra) {
+        strarray_t *words = strarray_split(extra, " ");
+        for (int i = 0; i < words->count; i++) {
+            const char *w = strarray_nth(words, i);
+            if (w[0] == '\\' && w[1])
+                strarray_append(&ms->specialuse_allowed, w);
+        }
+        strarray_free(&words);
+    }
+    ms->specialusealways = config_getswitch(IMAPOPT_SPECIALUSEALWAYS);
+    config_foreach_overflow("xlist-", xlist_cb, ms);
 }
 
 int imapd_mailbox_settings_init(struct imapd_mailbox_settings *ms,
@@ -90,6 +135,15 @@ int imapd_mailbox_settings_init(struct imapd_mailbox_settings *ms,
     ms->strict_quota = 1;
     s = config_getenum(IMAPOPT_DELETE_MODE);
     ms->delete_immediate = s && !strcmp(s, "immediate");
+    s = config_getstring(IMAPOPT_ANNOTATION_DB_PATH);
+    if (s && *s)
+        ms->annotation_db = xstrdup(s);
+    else if (ms->configdir)
+        ms->annotation_db = strconcat(ms->configdir, "/annotations.db",
+                                      (char *)NULL);
+    ms->annotation_allow_undefined =
+        config_getswitch(IMAPOPT_ANNOTATION_ALLOW_UNDEFINED);
+    specialuse_settings(ms);
     if (!ms->configdir) {
         buf_appendcstr(err, "configdirectory is not set");
         return -1;
@@ -109,6 +163,9 @@ void imapd_mailbox_settings_fini(struct imapd_mailbox_settings *ms)
     memset(&ms->ns, 0, sizeof(ms->ns));
     strarray_fini(&ms->autocreate_folders);
     strarray_fini(&ms->autocreate_subscribe);
+    xfree(ms->annotation_db);
+    strarray_fini(&ms->specialuse_allowed);
+    strarray_fini(&ms->autocreate_uses);
 }
 
 static struct mboxlist_settings mboxlist_st;
@@ -136,11 +193,16 @@ int imapd_mailbox_process_init(const struct imapd_mailbox_settings *ms)
         log_error("imapd: cannot open the quota database");
         return -1;
     }
+    if (annotate_open(ms->annotation_db)) {
+        log_error("imapd: cannot open the annotations database");
+        return -1;
+    }
     return 0;
 }
 
 void imapd_mailbox_process_done(void)
 {
+    annotate_close();
     quota_close();
     mboxlist_close();
     cyrusdb_done();
@@ -189,8 +251,10 @@ void imapd_mailbox_login(struct imapd_session *s)
                                 &ms->autocreate_subscribe);
     if (r && r != MBOXOPS_EXISTS)
         log_error("autocreate INBOX of %s: %s", s->userid, mboxops_strerror(r));
-    else if (!r)
+    else if (!r) {
         log_notice("autocreated INBOX of %s", s->userid);
+        imapd_specialuse_autocreate(s);
+    }
 }
 
 void imapd_mailbox_subject(const struct imapd_session *s,

@@ -49,6 +49,15 @@ struct imapd_mailbox_settings {
     int64_t quotawarnmsg;          /* quotawarnmsg */
     int strict_quota;              /* IMAP APPEND: usage + size <= limit */
     int delete_immediate;          /* delete_mode: immediate */
+    /* METADATA and special use (cmd_metadata.c, cmd_list.c) */
+    char *annotation_db;           /* annotation_db_path, or
+                                      CONFIGDIR/annotations.db */
+    int annotation_allow_undefined; /* any /vendor-less entry may be set */
+    strarray_t specialuse_allowed; /* RFC 6154 uses accepted, with
+                                      specialuse_extra */
+    int specialusealways;          /* special use in every LIST */
+    strarray_t autocreate_uses;    /* xlist-<use>: folder pairs, as
+                                      "folder", "\\Use", ... */
 };
 
 /* Read the options above from the loaded imapd.conf; 0, or -1 with a

@@ -50,6 +50,8 @@ struct index_view {
     int seen_dirty;
 
     int excl;                   /* inside index_lock_exclusive */
+    int condstore;              /* report MODSEQ (and UID) in FETCH */
+    int qresync;                /* report VANISHED, not EXPUNGE */
     struct stat st;             /* cyrus.index at the last refresh */
 };
 
@@ -616,8 +618,10 @@ int index_store_flags(struct index_view *v, uint32_t msgno,
         }
         newsys = (newsys & ~FLAG_SEEN) | (rec.system_flags & FLAG_SEEN);
     }
+    /* A non-owner's \Seen lives in the seen db, but the change still
+     * needs a new modseq on the record for CONDSTORE clients to see it. */
     if (newsys != rec.system_flags ||
-        memcmp(newuser, rec.user_flags, sizeof(newuser)))
+        memcmp(newuser, rec.user_flags, sizeof(newuser)) || *changed)
         recchange = 1;
     if (recchange) {
         rec.system_flags = newsys;
@@ -756,6 +760,7 @@ static int scan_records(struct index_view *v, uint32_t *first_new)
                 continue;
             if (rec.internal_flags & FLAG_INTERNAL_EXPUNGED) {
                 m->expunged = 1;
+                m->modseq = rec.modseq;
                 v->nexpunged++;
                 continue;
             }
@@ -841,12 +846,27 @@ int index_refresh(struct index_view *v)
  * descending order so each number is valid when it is read. */
 static void report_expunges(struct index_view *v, struct protstream *out)
 {
+    struct seqset gone = SEQSET_INITIALIZER;
     uint32_t i, j, told_gone = 0;
 
-    for (i = v->count; i > 0; i--) {
-        if (v->msgs[i - 1].expunged)
+    /* Messages never announced by EXISTS leave without a word: the
+     * client has no number (nor UID) for them. */
+    for (i = v->told_exists; i > 0; i--) {
+        if (!v->msgs[i - 1].expunged)
+            continue;
+        if (v->qresync)
+            seqset_add(&gone, v->msgs[i - 1].uid);
+        else
             prot_printf(out, "* %u EXPUNGE\r\n", i);
     }
+    if (gone.count) {
+        struct buf set = BUF_INITIALIZER;
+
+        seqset_format(&gone, &set);
+        prot_printf(out, "* VANISHED %s\r\n", buf_cstring(&set));
+        buf_free(&set);
+    }
+    seqset_fini(&gone);
     for (i = j = 0; i < v->count; i++) {
         struct index_msg *m = &v->msgs[i];
 
@@ -865,6 +885,27 @@ static void report_expunges(struct index_view *v, struct protstream *out)
     v->nexpunged = 0;
     /* The client subtracts one from EXISTS per EXPUNGE, but not RECENT. */
     v->told_exists -= told_gone;
+}
+
+/* Expunges wait (FETCH, STORE, SEARCH) while MODSEQ values above theirs
+ * may be sent: tell the client a HIGHESTMODSEQ below the lowest of them,
+ * which it must take over any MODSEQ it saw (RFC 7162 3.2, section 6).
+ * A message repacked away keeps its last known modseq, which is lower
+ * still, so the value stays safe. */
+static void report_pending_modseq(struct index_view *v,
+                                  struct protstream *out)
+{
+    uint64_t low = UINT64_MAX;
+    uint32_t i;
+
+    for (i = 0; i < v->told_exists && i < v->count; i++) {
+        if (v->msgs[i].expunged && v->msgs[i].modseq < low)
+            low = v->msgs[i].modseq;
+    }
+    if (low == UINT64_MAX || low < 2)
+        return;
+    prot_printf(out, "* OK [HIGHESTMODSEQ %llu] Ok\r\n",
+                (unsigned long long)(low - 1));
 }
 
 void index_report(struct index_view *v, struct protstream *out,
@@ -894,7 +935,11 @@ void index_report(struct index_view *v, struct protstream *out,
             continue;
         buf_reset(&flags);
         index_write_flags(v, i + 1, &flags);
-        if (uid)
+        if (v->condstore)
+            prot_printf(out, "* %u FETCH (UID %u FLAGS %s MODSEQ (%llu))\r\n",
+                        i + 1, m->uid, buf_cstring(&flags),
+                        (unsigned long long)m->modseq);
+        else if (uid)
             prot_printf(out, "* %u FETCH (UID %u FLAGS %s)\r\n", i + 1,
                         m->uid, buf_cstring(&flags));
         else
@@ -902,6 +947,8 @@ void index_report(struct index_view *v, struct protstream *out,
                         buf_cstring(&flags));
     }
     buf_free(&flags);
+    if (v->condstore && v->nexpunged)
+        report_pending_modseq(v, out);
 }
 
 int index_changed_on_disk(struct index_view *v)
@@ -918,4 +965,79 @@ int index_changed_on_disk(struct index_view *v)
 const char *index_file_path(const struct index_view *v)
 {
     return v->index_path;
+}
+
+/* --- CONDSTORE and QRESYNC --- */
+
+void index_set_condstore(struct index_view *v, int condstore, int qresync)
+{
+    v->condstore = condstore || qresync;
+    v->qresync = qresync;
+}
+
+/* Every UID of [lo, hi] not in the view, into *out. */
+static void add_absent(const struct index_view *v, uint32_t lo, uint32_t hi,
+                       struct seqset *out)
+{
+    uint32_t i = lower_bound(v, lo);
+
+    while (lo <= hi) {
+        uint32_t next = i < v->count ? v->msgs[i].uid : 0;
+
+        if (!next || next > hi) {
+            seqset_add_range(out, lo, hi);
+            return;
+        }
+        if (next > lo)
+            seqset_add_range(out, lo, next - 1);
+        if (next == UINT32_MAX)
+            return;
+        lo = next + 1;
+        i++;
+    }
+}
+
+int index_vanished(struct index_view *v, const struct seqset *uids,
+                   uint64_t since, uint32_t floor, struct seqset *out)
+{
+    const struct index_header *h;
+    struct index_record rec;
+    uint32_t recno, last_uid;
+    int r;
+
+    if ((r = mailbox_lock_shared(v->mb)))
+        return r;
+    h = mailbox_header(v->mb);
+    last_uid = h->last_uid;
+    if (since < h->deletedmodseq) {
+        /* Some expunges after `since` were forgotten: list every UID the
+         * client may still hold that is not here. */
+        size_t k;
+
+        mailbox_unlock(v->mb);
+        for (k = 0; k < uids->count; k++) {
+            uint32_t lo = uids->ranges[k].low, hi = uids->ranges[k].high;
+
+            if (floor && lo <= floor)
+                lo = floor == UINT32_MAX ? hi + 1 : floor + 1;
+            if (hi > last_uid)
+                hi = last_uid;
+            if (lo <= hi && lo)
+                add_absent(v, lo, hi, out);
+        }
+        return 0;
+    }
+    for (recno = 0; recno < h->num_records; recno++) {
+        if ((r = mailbox_read_record(v->mb, recno, &rec)))
+            break;
+        if (!(rec.internal_flags & FLAG_INTERNAL_EXPUNGED) ||
+            rec.modseq <= since || !seqset_contains(uids, rec.uid))
+            continue;
+        /* Still in the view: it goes out as a plain VANISHED later. */
+        if (index_msgno(v, rec.uid))
+            continue;
+        seqset_add(out, rec.uid);
+    }
+    mailbox_unlock(v->mb);
+    return r;
 }

@@ -155,12 +155,30 @@ int index_expunge(struct index_view *v, const struct seqset *uids,
 int index_expunge_uids(struct index_view *v, const struct seqset *uids,
                        uint32_t *count);
 
+/* --- CONDSTORE and QRESYNC (RFC 7162) --- */
+/* From now on index_report() adds UID and MODSEQ to every FETCH it
+ * sends (`condstore`) and reports expunges as "* VANISHED uids" rather
+ * than "* n EXPUNGE" (`qresync`). */
+void index_set_condstore(struct index_view *v, int condstore, int qresync);
+/* The UIDs for "* VANISHED (EARLIER)": those in `uids` (at most
+ * UIDNEXT-1) that are not in the view and were expunged with a modseq
+ * above `since`.  When the store has pruned expunges newer than `since`
+ * (deletedmodseq), every such UID not in the view is listed, except
+ * those at or below `floor` (what the client proved it knows from its
+ * sequence match data; 0 for none).  Added to *out.  Locks for itself. */
+int index_vanished(struct index_view *v, const struct seqset *uids,
+                   uint64_t since, uint32_t floor, struct seqset *out);
+
 /* Re-read the mailbox, noting new messages, other sessions' flag
  * changes and expunges (locks for itself).  0 or MAILBOX_*. */
 int index_refresh(struct index_view *v);
 /* Write what index_refresh found: "* n EXPUNGE" (descending, only when
- * `allow_expunge`), "* n EXISTS", "* n RECENT", "* n FETCH (FLAGS ...)"
- * (with UID when `uid`) for changes not yet reported. */
+ * `allow_expunge`; "* VANISHED" under QRESYNC), "* n EXISTS",
+ * "* n RECENT", "* n FETCH (FLAGS ...)" (with UID when `uid`, UID and
+ * MODSEQ under CONDSTORE) for changes not yet reported.  Under CONDSTORE,
+ * while expunges wait for a command that may report them, an
+ * "* OK [HIGHESTMODSEQ n]" below their modseqs keeps a client that
+ * tracks MODSEQ values from skipping them (RFC 7162 3.2). */
 void index_report(struct index_view *v, struct protstream *out,
                   int allow_expunge, int uid);
 /* Does the mailbox hold changes not yet reported (cheap: compares the

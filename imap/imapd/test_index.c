@@ -374,6 +374,146 @@ static void test_structure(void)
     free(dir);
 }
 
+static char *fmt_modseq(const char *fmt, uint64_t a, uint64_t b)
+{
+    struct buf out = BUF_INITIALIZER;
+
+    buf_printf(&out, fmt, (unsigned long long)a, (unsigned long long)b);
+    return buf_release(&out);
+}
+
+static void test_condstore_report(void)
+{
+    char *dir = setup(3);
+    struct index_view *v = open_view(dir, 0, ACL_ALL);
+    uint64_t hm = index_highestmodseq(v);
+    char *r, *want;
+
+    index_set_condstore(v, 1, 1);
+    /* Another session's change: UID and MODSEQ in the FETCH. */
+    CHECK_INTEQ(set_flags(dir, 2, FLAG_FLAGGED, 0), 0);
+    r = report(v, 1, 0);
+    want = fmt_modseq("* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) "
+                      "MODSEQ (%llu))\r\n", hm + 1, 0);
+    CHECK_STREQ(r, want);
+    free(r);
+    free(want);
+    CHECK_INTEQ(index_highestmodseq(v), hm + 1);
+
+    /* Expunges held back while a flag change goes out: a HIGHESTMODSEQ
+     * below the first expunge follows, so no client skips them. */
+    CHECK_INTEQ(set_flags(dir, 1, 0, 1), 0);
+    CHECK_INTEQ(set_flags(dir, 3, 0, 1), 0);
+    CHECK_INTEQ(set_flags(dir, 2, FLAG_SEEN, 0), 0);
+    r = report(v, 0, 0);
+    want = fmt_modseq("* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) "
+                      "MODSEQ (%llu))\r\n* OK [HIGHESTMODSEQ %llu] Ok\r\n",
+                      hm + 4, hm + 1);
+    CHECK_STREQ(r, want);
+    free(r);
+    free(want);
+
+    /* Under QRESYNC they go as one VANISHED, by UID. */
+    r = report(v, 1, 0);
+    CHECK_STREQ(r, "* VANISHED 1,3\r\n* 1 RECENT\r\n");
+    free(r);
+    CHECK_INTEQ(index_count(v), 1);
+    CHECK_INTEQ(index_uid(v, 1), 2);
+    index_close(&v);
+    remove_dir(dir);
+    free(dir);
+}
+
+static void test_untold_expunge(void)
+{
+    char *dir = setup(2);
+    struct index_view *v = open_view(dir, 0, ACL_ALL);
+    char *r;
+
+    /* A message the view picked up but never announced, then expunged:
+     * the client hears nothing of it, neither EXPUNGE nor EXISTS. */
+    CHECK(append(dir, msg2, 0) == 3);
+    CHECK_INTEQ(index_refresh(v), 0);
+    CHECK_INTEQ(index_count(v), 3);
+    CHECK_INTEQ(set_flags(dir, 3, 0, 1), 0);
+    r = report(v, 1, 0);
+    CHECK_STREQ(r, "");
+    free(r);
+    CHECK_INTEQ(index_count(v), 2);
+    index_close(&v);
+    remove_dir(dir);
+    free(dir);
+}
+
+static char *vanished(struct index_view *v, const char *set, uint64_t since,
+                      uint32_t floor)
+{
+    struct seqset uids = SEQSET_INITIALIZER, out = SEQSET_INITIALIZER;
+    struct buf b = BUF_INITIALIZER;
+
+    CHECK_INTEQ(seqset_parse(&uids, set, 0), 0);
+    CHECK_INTEQ(index_vanished(v, &uids, since, floor, &out), 0);
+    seqset_format(&out, &b);
+    seqset_fini(&uids);
+    seqset_fini(&out);
+    char *res = buf_release(&b);
+    return res ? res : xstrdup("");
+}
+
+static void test_vanished(void)
+{
+    char *dir = setup(5);
+    struct index_view *v = open_view(dir, 1, ACL_ALL);
+    uint64_t hm = index_highestmodseq(v);
+    struct mailbox *mb = NULL;
+    char *r;
+
+    CHECK_INTEQ(set_flags(dir, 2, 0, 1), 0);   /* modseq hm+1 */
+    CHECK_INTEQ(set_flags(dir, 4, 0, 1), 0);   /* modseq hm+2 */
+    /* Not yet reported: still the client's, not VANISHED (EARLIER). */
+    CHECK_INTEQ(index_refresh(v), 0);
+    r = vanished(v, "1:5", hm, 0);
+    CHECK_STREQ(r, "");
+    free(r);
+    free(report(v, 1, 0));
+
+    r = vanished(v, "1:5", hm, 0);
+    CHECK_STREQ(r, "2,4");
+    free(r);
+    r = vanished(v, "1:5", hm + 1, 0);
+    CHECK_STREQ(r, "4");
+    free(r);
+    r = vanished(v, "1:5", hm + 2, 0);
+    CHECK_STREQ(r, "");
+    free(r);
+    r = vanished(v, "3:5", hm, 0);
+    CHECK_STREQ(r, "4");
+    free(r);
+
+    /* A repack forgets the expunges (deletedmodseq = hm+2): asked from
+     * before that, every absent UID is listed, up to UIDNEXT-1 and above
+     * the floor the client proved. */
+    CHECK_INTEQ(mailbox_open(dir, &mb), 0);
+    CHECK_INTEQ(mailbox_lock_exclusive(mb), 0);
+    CHECK_INTEQ(mailbox_repack(mb, 0), 0);
+    mailbox_unlock(mb);
+    mailbox_close(&mb);
+    r = vanished(v, "1:100", hm + 1, 0);
+    CHECK_STREQ(r, "2,4");
+    free(r);
+    r = vanished(v, "1:100", hm, 3);
+    CHECK_STREQ(r, "4");
+    free(r);
+    r = vanished(v, "1:100", hm + 2, 0);
+    CHECK_STREQ(r, "");
+    free(r);
+    index_close(&v);
+    remove_dir(dir);
+    free(dir);
+}
+
 UNIT_TESTS(UNIT_T(test_open_counts), UNIT_T(test_examine_keeps_recent),
            UNIT_T(test_parse_set), UNIT_T(test_updates),
-           UNIT_T(test_store_and_expunge), UNIT_T(test_structure))
+           UNIT_T(test_store_and_expunge), UNIT_T(test_structure),
+           UNIT_T(test_condstore_report), UNIT_T(test_untold_expunge),
+           UNIT_T(test_vanished))

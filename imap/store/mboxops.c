@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "imap/store/annotate.h"
 #include "imap/store/append.h"
 #include "imap/store/mailbox.h"
 #include "imap/store/mboxops.h"
@@ -108,6 +109,10 @@ static int mailbox_usage(const struct mboxlist_entry *e,
     if (e->type != MBTYPE_EMAIL)
         return MBOXOPS_OK;
     delta[QUOTA_NUMFOLDERS] = 1;
+    /* Annotations count where the mailbox counts (X-ANNOTATION-STORAGE);
+     * a process without the annotations database counts none. */
+    if (annotate_isopen() && e->uniqueid)
+        annotate_usage(e->uniqueid, NULL, &delta[QUOTA_ANNOTSTORAGE], NULL);
     r = mboxlist_path(e->name, e->partition, &path);
     if (r) {
         buf_free(&path);
@@ -411,6 +416,8 @@ static int delete_one(const struct mboxlist_entry *e)
         if (children)
             return MBOXOPS_HASCHILDREN;
         r = from_mboxlist(mboxlist_remove(e->name));
+        if (!r && annotate_isopen() && e->uniqueid)
+            annotate_delete_mailbox(e->uniqueid, NULL);
         if (!r)
             prune_intermediates(e->name);
         return r;
@@ -439,6 +446,9 @@ static int delete_one(const struct mboxlist_entry *e)
                       mailbox_strerror(r2));
     }
     buf_free(&path);
+    /* RFC 5464 4.1: a new mailbox of this name starts without them. */
+    if (annotate_isopen() && e->uniqueid)
+        annotate_delete_mailbox(e->uniqueid, NULL);
     negate(delta);
     charge(root, delta);
     /* A quota root named after a mailbox goes with it, as in Cyrus. */
@@ -711,6 +721,10 @@ static int rename_inbox(const struct mboxops_settings *st,
     }
     r = mailbox_commit(src) ? MBOXOPS_IOERROR : MBOXOPS_OK;
     mailbox_unlock(src);
+    /* RFC 5464 4.1: the INBOX keeps its annotations, the new mailbox
+     * gets a copy. */
+    if (!r && annotate_isopen())
+        annotate_copy_mailbox(inbox->uniqueid, ne.uniqueid);
     if (!r && roots_differ(oldroot, newroot)) {
         negate(moved);
         charge(oldroot, moved);
