@@ -131,7 +131,9 @@ int cyrusdb_close(struct cyrusdb **dbp)
             break;
         }
     }
-    int r = db->backend->close(db->handle);
+    /* A handle inherited across fork() belongs to the parent's
+     * environment: closing it here would corrupt the shared region. */
+    int r = init_pid == getpid() ? db->backend->close(db->handle) : CYRUSDB_OK;
     free(db->fname);
     free(db);
     return r;

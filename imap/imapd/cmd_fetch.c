@@ -31,6 +31,8 @@ enum {
     F_BODYSTRUCTURE = 1 << 5,
     F_BODY = 1 << 6,
     F_MODSEQ = 1 << 7,
+    F_EMAILID = 1 << 8,       /* RFC 8474 */
+    F_THREADID = 1 << 9,
 };
 /* Items answered from the view alone. */
 #define F_VIEWONLY (F_UID | F_FLAGS | F_MODSEQ)
@@ -267,6 +269,10 @@ static int parse_att(struct imapd_session *s, struct fetch_req *req)
         req->items |= F_BODY;
     else if (!strcmp(name, "MODSEQ"))
         req->items |= F_MODSEQ;
+    else if (!strcmp(name, "EMAILID"))
+        req->items |= F_EMAILID;
+    else if (!strcmp(name, "THREADID"))
+        req->items |= F_THREADID;
     else if (!strcmp(name, "RFC822")) {
         add_simple_section(req, "RFC822", "");
         req->setseen = 1;
@@ -494,6 +500,20 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     }
     if (req->items & F_SIZE) {
         buf_printf(&fc->out, "%sRFC822.SIZE %u", sep, rec.size);
+        sep = " ";
+    }
+    if (req->items & F_EMAILID) {
+        /* RFC 8474: the same bytes have the same id in every mailbox, as
+         * Cyrus derives it from the GUID. */
+        buf_printf(&fc->out, "%sEMAILID (M", sep);
+        for (int k = 0; k < 12; k++)
+            buf_printf(&fc->out, "%02x", rec.guid[k]);
+        buf_putc(&fc->out, ')');
+        sep = " ";
+    }
+    if (req->items & F_THREADID) {
+        /* No thread ids are kept: NIL, as RFC 8474 5.2 allows. */
+        buf_printf(&fc->out, "%sTHREADID NIL", sep);
         sep = " ";
     }
     if (req->items & F_ENVELOPE) {

@@ -129,20 +129,6 @@ static int listing_find(const struct listing *l, const char *name)
     return hit ? (int)(hit - l->names) : -1;
 }
 
-/* Does any name in the listing lie below `name`? */
-static int listing_haschildren(const struct listing *l, const char *name,
-                               char sep)
-{
-    size_t n = strlen(name);
-
-    for (int i = 0; i < l->count; i++) {
-        const char *x = l->names[i].ext;
-        if (!strncmp(x, name, n) && x[n] == sep)
-            return 1;
-    }
-    return 0;
-}
-
 static void print_entry(struct imapd_session *s, const char *what,
                         const char *attrs, const char *name)
 {
@@ -220,37 +206,13 @@ static void do_list(struct imapd_session *s, struct imapd_cmd *cmd, int lsub)
     if (imapd_args_end(s, cmd, c) < 0)
         return;
 
-    if (!s->arg2.len && !lsub) {
-        /* RFC 3501: the delimiter and the root of the reference. */
-        prot_printf(s->prot, "* LIST (\\Noselect) \"%c\" \"\"\r\n", sep);
-        imapd_ok(s, cmd);
-        return;
-    }
-
     pattern = full_pattern(buf_cstring(&s->arg1), buf_cstring(&s->arg2), sep);
     pct = *pattern && pattern[strlen(pattern) - 1] == '%';
     g = glob_new(pattern, sep, GLOB_INBOXCASE);
     hash_init(&done, 64);
     collect_visible(s, &l);
 
-    if (!lsub) {
-        for (int i = 0; i < l.count; i++) {
-            const char *name = l.names[i].ext;
-            int children = listing_haschildren(&l, name, sep);
-            char attrs[64];
-
-            if (pct)
-                report_levels(s, what, &l, g, name, &done, 0);
-            if (!glob_match(g, name) || hash_lookup(&done, name))
-                continue;
-            hash_insert(&done, name, (void *)1);
-            snprintf(attrs, sizeof(attrs), "%s%s",
-                     l.names[i].selectable ? "" : "\\Noselect ",
-                     children ? "\\HasChildren" : "\\HasNoChildren");
-            print_entry(s, what, attrs, name);
-        }
-    }
-    else {
+    {
         strarray_t subs = STRARRAY_INITIALIZER;
         struct listing sl = { NULL, 0, 0 };
 
@@ -290,9 +252,438 @@ static void do_list(struct imapd_session *s, struct imapd_cmd *cmd, int lsub)
     imapd_ok(s, cmd);
 }
 
+/* --- LIST, basic and extended --- */
+
+struct listopts {
+    int extended;             /* any RFC 5258 syntax was used */
+    int sel_subscribed, sel_remote, sel_recursive, sel_specialuse;
+    int ret_subscribed, ret_children, ret_specialuse, ret_myrights;
+    int ret_status;
+    struct imapd_status_items status;
+    strarray_t patterns;      /* reference + pattern, "" ones left out */
+};
+
+static int opt_is(const struct buf *b, const char *name)
+{
+    return !strcasecmp(buf_cstring((struct buf *)b), name);
+}
+
+/* One list-mailbox: an astring, or an atom that may hold '%' and '*'. */
+static int read_pattern(struct imapd_session *s, struct buf *out)
+{
+    int c = prot_getc(s->prot);
+
+    prot_ungetc(c, s->prot);
+    if (c == '"' || c == '{')
+        return imapparse_astring(&s->parse, out);
+    return imapparse_word(&s->parse, out);
+}
+
+/* "(" [option *(SP option)] ")" of atoms, the "(" already read; calls
+ * `take` for each.  Returns the character after ")" or -1 after BAD. */
+static int read_options(struct imapd_session *s, struct imapd_cmd *cmd,
+                        struct listopts *o, int ret)
+{
+    int c = prot_getc(s->prot);
+
+    if (c == ')')
+        return prot_getc(s->prot);
+    prot_ungetc(c, s->prot);
+    do {
+        struct buf *b = &s->arg2;
+
+        c = imapparse_atom(&s->parse, b);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        if (!ret && opt_is(b, "SUBSCRIBED"))
+            o->sel_subscribed = 1;
+        else if (!ret && opt_is(b, "REMOTE"))
+            o->sel_remote = 1;
+        else if (!ret && opt_is(b, "RECURSIVEMATCH"))
+            o->sel_recursive = 1;
+        else if (!ret && opt_is(b, "SPECIAL-USE"))
+            o->sel_specialuse = 1;
+        else if (ret && opt_is(b, "SUBSCRIBED"))
+            o->ret_subscribed = 1;
+        else if (ret && opt_is(b, "CHILDREN"))
+            o->ret_children = 1;
+        else if (ret && opt_is(b, "SPECIAL-USE"))
+            o->ret_specialuse = 1;
+        else if (ret && opt_is(b, "MYRIGHTS"))
+            o->ret_myrights = 1;
+        else if (ret && opt_is(b, "STATUS") && c == ' ') {
+            if (imapd_status_parse(s, cmd, &o->status, &c) < 0)
+                return -1;
+            o->ret_status = 1;
+        }
+        else {
+            imapd_bad(s, cmd, c, "Invalid List option %s", buf_cstring(b));
+            return -1;
+        }
+    } while (c == ' ');
+    if (c != ')') {
+        imapd_bad(s, cmd, c, "Missing close parenthesis in List");
+        return -1;
+    }
+    return prot_getc(s->prot);
+}
+
+/* Parse the whole LIST command into o; 0, or -1 after BAD. */
+static int parse_list(struct imapd_session *s, struct imapd_cmd *cmd,
+                      struct listopts *o)
+{
+    char sep = mboxname_sep(&s->ns);
+    int c = cmd->c;
+
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return -1;
+    }
+    c = prot_getc(s->prot);
+    if (c == '(') {
+        o->extended = 1;
+        c = read_options(s, cmd, o, 0);
+        if (c < 0)
+            return -1;
+        if (c != ' ') {
+            imapd_args_missing(s, cmd, c);
+            return -1;
+        }
+    }
+    else {
+        prot_ungetc(c, s->prot);
+    }
+    c = imapparse_astring(&s->parse, &s->arg1);
+    if (c != ' ') {
+        if (c < 0)
+            imapd_args_error(s, cmd, c, NULL);
+        else
+            imapd_args_missing(s, cmd, c);
+        return -1;
+    }
+    c = prot_getc(s->prot);
+    int many = c == '(';
+    if (!many)
+        prot_ungetc(c, s->prot);
+    o->extended |= many;
+    strarray_t raw = STRARRAY_INITIALIZER;
+    do {
+        c = read_pattern(s, &s->arg2);
+        if (c < 0) {
+            strarray_fini(&raw);
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        strarray_append(&raw, buf_cstring(&s->arg2));
+    } while (many && c == ' ');
+    if (many) {
+        if (c != ')') {
+            strarray_fini(&raw);
+            imapd_bad(s, cmd, c, "Missing close parenthesis in List");
+            return -1;
+        }
+        c = prot_getc(s->prot);
+    }
+    if (c == ' ') {
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            strarray_fini(&raw);
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        if (c == ' ' && opt_is(&s->arg2, "RETURN"))
+            c = prot_getc(s->prot);
+        else if (c == '(')
+            c = ' '; /* "RETURN(": not the grammar */
+        if (c != '(') {
+            strarray_fini(&raw);
+            imapd_bad(s, cmd, c, "Invalid List return options");
+            return -1;
+        }
+        o->extended = 1;
+        c = read_options(s, cmd, o, 1);
+        if (c < 0) {
+            strarray_fini(&raw);
+            return -1;
+        }
+    }
+    if (imapd_args_end(s, cmd, c) < 0) {
+        strarray_fini(&raw);
+        return -1;
+    }
+    /* The empty pattern is the basic LIST's delimiter request; an
+     * extended LIST ignores it (RFC 5258 section 3). */
+    for (int i = 0; i < raw.count; i++) {
+        const char *pat = strarray_nth(&raw, i);
+        if (!*pat && (o->extended || raw.count > 1))
+            continue;
+        strarray_appendm(&o->patterns,
+                         full_pattern(buf_cstring(&s->arg1), pat, sep));
+    }
+    if (!o->extended && raw.count == 1 && !*strarray_nth(&raw, 0))
+        strarray_fini(&o->patterns);
+    strarray_fini(&raw);
+    return 0;
+}
+
+/* Add `ext` (not visible as a mailbox) to the universe, once. */
+static struct listname *universe_add(struct listing *u, struct hash_table *h,
+                                     const char *ext)
+{
+    struct listname *n;
+
+    if (hash_lookup(h, ext))
+        return NULL;
+    listing_add(u, xstrdup(ext), 0);
+    n = &u->names[u->count - 1];
+    n->exists = 0;
+    hash_insert(h, ext, (void *)1);
+    return n;
+}
+
+struct listctx {
+    struct imapd_session *s;
+    struct listopts *o;
+    struct listing u;         /* every name that may be reported, sorted */
+    struct glob **globs;
+    int nglobs;
+    char sep;
+    unsigned char *sel;       /* per name: satisfies the selection */
+    struct buf use;           /* scratch: special use */
+};
+
+static int matches(const struct listctx *x, const char *name)
+{
+    for (int i = 0; i < x->nglobs; i++)
+        if (glob_match(x->globs[i], name))
+            return 1;
+    return 0;
+}
+
+static void specialuse_of(struct listctx *x, const struct listname *n)
+{
+    buf_reset(&x->use);
+    if (n->exists && n->selectable && n->intname)
+        imapd_specialuse_get(x->s, n->intname, n->uniqueid, &x->use);
+}
+
+static int is_below(const char *name, const char *parent, char sep)
+{
+    size_t len = strlen(parent);
+
+    return !strncmp(name, parent, len) && name[len] == sep;
+}
+
+static void list_one(struct listctx *x, int i, int childinfo)
+{
+    struct imapd_session *s = x->s;
+    const struct listopts *o = x->o;
+    const struct listname *n = &x->u.names[i];
+    struct buf attrs = BUF_INITIALIZER;
+    int haschild = 0;
+
+    for (int j = 0; j < x->u.count && !haschild; j++)
+        if (x->u.names[j].exists && is_below(x->u.names[j].ext, n->ext,
+                                             x->sep))
+            haschild = 1;
+    if (!n->exists || !n->selectable)
+        buf_appendcstr(&attrs, o->extended ? " \\NonExistent" : " \\Noselect");
+    /* CHILDREN is implied unless the names were narrowed by a selection
+     * option (the RFC 5258 examples), as Cyrus does. */
+    int children = o->ret_children ||
+                   !(o->sel_subscribed || o->sel_specialuse);
+    if (children && (n->exists || haschild))
+        buf_appendcstr(&attrs, haschild ? " \\HasChildren"
+                                        : " \\HasNoChildren");
+    if ((o->sel_subscribed || o->ret_subscribed) && n->subscribed)
+        buf_appendcstr(&attrs, " \\Subscribed");
+    if (o->sel_specialuse || o->ret_specialuse ||
+        s->settings->mbox.specialusealways) {
+        specialuse_of(x, n);
+        if (x->use.len) {
+            buf_putc(&attrs, ' ');
+            buf_appendbuf(&attrs, &x->use);
+        }
+    }
+    prot_printf(s->prot, "* LIST (%s) \"%c\" ",
+                attrs.len ? buf_cstring(&attrs) + 1 : "", x->sep);
+    imapd_print_astring(s->prot, n->ext);
+    if (childinfo) {
+        prot_puts(s->prot, " (\"CHILDINFO\" (");
+        if (o->sel_subscribed)
+            prot_printf(s->prot, "\"SUBSCRIBED\"%s",
+                        o->sel_specialuse ? " " : "");
+        if (o->sel_specialuse)
+            prot_puts(s->prot, "\"SPECIAL-USE\"");
+        prot_puts(s->prot, "))");
+    }
+    prot_puts(s->prot, "\r\n");
+    buf_free(&attrs);
+
+    if (o->ret_myrights && n->exists) {
+        char rights[ACL_RIGHTS_MAX];
+
+        prot_puts(s->prot, "* MYRIGHTS ");
+        imapd_print_astring(s->prot, n->ext);
+        prot_putc(' ', s->prot);
+        imapd_print_string(s->prot, acl_rights_format(n->rights, rights));
+        prot_puts(s->prot, "\r\n");
+    }
+    /* RFC 5819: STATUS for selectable mailboxes only, nothing on error. */
+    if (o->ret_status && n->exists && n->selectable) {
+        struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
+
+        if (!imapd_mailbox_resolve(s, n->ext, &mb) && mb.selectable)
+            imapd_status_write(s, n->ext, &mb, &o->status);
+        imapd_mbox_fini(&mb);
+    }
+}
+
+static void list_names(struct imapd_session *s, struct listopts *o)
+{
+    struct listctx x;
+    struct listing vis = { NULL, 0, 0 };
+    struct hash_table seen;
+    int selecting = o->sel_subscribed || o->sel_specialuse;
+    int pct = 0;
+
+    memset(&x, 0, sizeof(x));
+    x.s = s;
+    x.o = o;
+    x.sep = mboxname_sep(&s->ns);
+    x.nglobs = o->patterns.count;
+    x.globs = xzmalloc((size_t)(x.nglobs + 1) * sizeof(*x.globs));
+    for (int i = 0; i < x.nglobs; i++) {
+        const char *p = strarray_nth(&o->patterns, i);
+        x.globs[i] = glob_new(p, x.sep, GLOB_INBOXCASE);
+        if (*p && p[strlen(p) - 1] == '%')
+            pct = 1;
+    }
+
+    /* The universe: visible names, subscriptions, and every level of
+     * hierarchy above them. */
+    hash_init(&seen, 256);
+    collect_visible(s, &vis);
+    x.u = vis;
+    for (int i = 0; i < x.u.count; i++)
+        hash_insert(&seen, x.u.names[i].ext, (void *)1);
+    if (o->sel_subscribed || o->ret_subscribed) {
+        strarray_t subs = STRARRAY_INITIALIZER;
+
+        subs_read(s->settings->mbox.configdir, s->userid, &subs);
+        for (int i = 0; i < subs.count; i++) {
+            char *ext = imapd_mailbox_extname(s, strarray_nth(&subs, i));
+            if (!ext)
+                continue;
+            if (!hash_lookup(&seen, ext))
+                universe_add(&x.u, &seen, ext);
+            /* The listing is unsorted while growing: search linearly. */
+            for (int j = 0; j < x.u.count; j++)
+                if (!strcmp(x.u.names[j].ext, ext))
+                    x.u.names[j].subscribed = 1;
+            free(ext);
+        }
+        strarray_fini(&subs);
+    }
+    int base = x.u.count;
+    for (int i = 0; i < base; i++) {
+        char *copy = xstrdup(x.u.names[i].ext);
+        for (char *p = strchr(copy, x.sep); p; p = strchr(p + 1, x.sep)) {
+            *p = '\0';
+            if (*copy)
+                universe_add(&x.u, &seen, copy);
+            *p = x.sep;
+        }
+        free(copy);
+    }
+    if (x.u.count > 1)
+        qsort(x.u.names, (size_t)x.u.count, sizeof(*x.u.names),
+              compare_names);
+
+    x.sel = xzmalloc((size_t)x.u.count + 1);
+    for (int i = 0; i < x.u.count; i++) {
+        struct listname *n = &x.u.names[i];
+        int ok = n->exists || n->subscribed;
+
+        if (o->sel_subscribed && !n->subscribed)
+            ok = 0;
+        if (ok && o->sel_specialuse) {
+            specialuse_of(&x, n);
+            ok = x.use.len > 0;
+        }
+        if (!selecting && !n->exists)
+            ok = 0;
+        x.sel[i] = (unsigned char)ok;
+    }
+
+    for (int i = 0; i < x.u.count; i++) {
+        const struct listname *n = &x.u.names[i];
+        int childinfo = 0, hidden_child = 0, visible_child = 0;
+
+        if (!matches(&x, n->ext))
+            continue;
+        if (o->sel_recursive || (!selecting && pct && !n->exists)) {
+            for (int j = 0; j < x.u.count; j++) {
+                if (j == i || !is_below(x.u.names[j].ext, n->ext, x.sep))
+                    continue;
+                if (x.u.names[j].exists)
+                    visible_child = 1;
+                if (x.sel[j]) {
+                    childinfo = 1;
+                    if (!matches(&x, x.u.names[j].ext))
+                        hidden_child = 1;
+                }
+            }
+        }
+        if (x.sel[i]) {
+            list_one(&x, i, o->sel_recursive && childinfo);
+        }
+        else if (o->sel_recursive && hidden_child) {
+            list_one(&x, i, 1);
+        }
+        else if (!selecting && pct && !n->exists && visible_child) {
+            /* RFC 3501: '%' reports the levels between names. */
+            list_one(&x, i, 0);
+        }
+    }
+
+    for (int i = 0; i < x.nglobs; i++)
+        glob_free(&x.globs[i]);
+    free(x.globs);
+    free(x.sel);
+    buf_free(&x.use);
+    hash_free(&seen, NULL);
+    listing_fini(&x.u);
+}
+
 void cmd_list(struct imapd_session *s, struct imapd_cmd *cmd)
 {
-    do_list(s, cmd, 0);
+    struct listopts o;
+
+    memset(&o, 0, sizeof(o));
+    if (parse_list(s, cmd, &o) < 0) {
+        strarray_fini(&o.patterns);
+        return;
+    }
+    if (o.sel_recursive && !o.sel_subscribed && !o.sel_specialuse) {
+        /* RFC 5258 3.1: RECURSIVEMATCH alone (or with REMOTE). */
+        prot_printf(s->prot, "%s BAD Invalid List selection options\r\n",
+                    cmd->tag);
+        strarray_fini(&o.patterns);
+        return;
+    }
+    if (!o.extended && !o.patterns.count) {
+        /* RFC 3501: the delimiter and the root of the reference. */
+        prot_printf(s->prot, "* LIST (\\Noselect) \"%c\" \"\"\r\n",
+                    mboxname_sep(&s->ns));
+    }
+    else {
+        list_names(s, &o);
+    }
+    strarray_fini(&o.patterns);
+    imapd_ok(s, cmd);
 }
 
 void cmd_lsub(struct imapd_session *s, struct imapd_cmd *cmd)

@@ -10,6 +10,7 @@
 #include "imap/imapd/imapd_commands.h"
 #include "imap/imapd/imapd_errors.h"
 #include "imap/imapd/imapd_mailbox.h"
+#include "imap/imapd/imapd_metadata.h"
 #include "imap/store/mailbox.h"
 #include "imap/store/mboxops.h"
 #include "imap/store/seen.h"
@@ -50,28 +51,107 @@ static void strip_trailing_sep(struct imapd_session *s, struct buf *name)
         buf_truncate(name, name->len - 1);
 }
 
+/* CREATE parameters (RFC 4466): "(" name [SP value] ... ")", of which
+ * USE (RFC 6154) is known; the "(" has been read.  The special uses go
+ * to `uses`, space-separated.  Returns the next character, or -1 after
+ * answering BAD. */
+static int read_create_params(struct imapd_session *s, struct imapd_cmd *cmd,
+                              struct buf *uses)
+{
+    int c;
+
+    do {
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        if (strcasecmp(buf_cstring(&s->arg2), "USE") || c != ' ') {
+            imapd_bad(s, cmd, c, "Invalid Create parameter");
+            return -1;
+        }
+        c = prot_getc(s->prot);
+        if (c != '(') {
+            imapd_bad(s, cmd, c, "Missing special use list in Create");
+            return -1;
+        }
+        c = prot_getc(s->prot);
+        if (c != ')') {
+            prot_ungetc(c, s->prot);
+            do {
+                c = imapparse_word(&s->parse, &s->arg2);
+                if (c < 0 || s->arg2.s[0] != '\\') {
+                    imapd_bad(s, cmd, c, "Invalid special use in Create");
+                    return -1;
+                }
+                if (uses->len)
+                    buf_putc(uses, ' ');
+                buf_appendbuf(uses, &s->arg2);
+            } while (c == ' ');
+            if (c != ')') {
+                imapd_bad(s, cmd, c, "Missing close parenthesis in Create");
+                return -1;
+            }
+        }
+        c = prot_getc(s->prot);
+    } while (c == ' ');
+    if (c != ')') {
+        imapd_bad(s, cmd, c, "Missing close parenthesis in Create");
+        return -1;
+    }
+    return prot_getc(s->prot);
+}
+
 void cmd_create(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
+    struct buf uses = BUF_INITIALIZER, canon = BUF_INITIALIZER;
+    struct mboxlist_entry created;
     struct mboxops_settings st;
     struct acl_subject who;
     enum imapd_error e;
-    int r;
+    int r, c = cmd->c;
 
-    if (read_names(s, cmd, 1) < 0)
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
         return;
+    }
+    c = imapparse_astring(&s->parse, &s->arg1);
+    if (c == ' ') {
+        c = prot_getc(s->prot);
+        if (c != '(') {
+            imapd_bad(s, cmd, c, "Invalid Create parameters");
+            return;
+        }
+        c = read_create_params(s, cmd, &uses);
+        if (c < 0) {
+            buf_free(&uses);
+            return;
+        }
+    }
+    if (imapd_args_end(s, cmd, c) < 0) {
+        buf_free(&uses);
+        return;
+    }
     strip_trailing_sep(s, &s->arg1);
     e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &mb);
     if (!e && mb.exists && mb.selectable)
         e = IMAPD_ERR_ALREADYEXISTS;
+    /* RFC 6154 3: a use that cannot be given means no mailbox at all. */
+    if (!e && uses.len)
+        e = imapd_specialuse_check(s, mb.intname, NULL, buf_cstring(&uses),
+                                   &canon);
     if (e) {
         imapd_no(s, cmd, e);
         imapd_mbox_fini(&mb);
+        buf_free(&uses);
+        buf_free(&canon);
         return;
     }
     imapd_mailbox_ops(s, &st);
     imapd_mailbox_subject(s, &who);
-    r = mboxops_create(&st, &who, mb.intname, NULL, 1, NULL);
+    memset(&created, 0, sizeof(created));
+    r = mboxops_create(&st, &who, mb.intname, NULL, 1, &created);
     /* Existence of a mailbox the user may not see is not told. */
     if (r == MBOXOPS_EXISTS && !mb.exists)
         r = MBOXOPS_NOPERM;
@@ -79,10 +159,16 @@ void cmd_create(struct imapd_session *s, struct imapd_cmd *cmd)
         imapd_no(s, cmd, imapd_error_mboxops(r));
     }
     else {
+        if (canon.len && created.uniqueid &&
+            imapd_specialuse_set(s, created.uniqueid, buf_cstring(&canon)))
+            log_error("create: %s: cannot store special use", mb.intname);
         log_notice("create: %s %s", s->userid, mb.intname);
         imapd_ok(s, cmd);
     }
+    mboxlist_entry_fini(&created);
     imapd_mbox_fini(&mb);
+    buf_free(&uses);
+    buf_free(&canon);
 }
 
 void cmd_delete(struct imapd_session *s, struct imapd_cmd *cmd)

@@ -77,10 +77,10 @@ static void text_release(struct msg_text *t)
     t->mapped = t->parsed = 0;
 }
 
-/* Append the matching numbers (UIDs for UID SEARCH) to `out`; 0 or a
- * MAILBOX_* error. */
+/* Append the matching numbers (UIDs for UID SEARCH) to `out`, and the
+ * highest modseq among them to *highest; 0 or a MAILBOX_* error. */
 static int run_search(struct index_view *v, struct search_program *prog,
-                      int uid, struct buf *out)
+                      int uid, struct buf *out, uint64_t *highest)
 {
     uint32_t count = index_count(v), maxuid = 0, msgno;
     struct index_record rec;
@@ -103,16 +103,20 @@ static int run_search(struct index_view *v, struct search_program *prog,
         if (im->expunged || index_record(v, msgno, &rec) ||
             (rec.internal_flags & FLAG_INTERNAL_EXPUNGED))
             continue;
-        /* Flags as this session was told them. */
+        /* Flags (and modseq) as this session was told them. */
         memcpy(rec.user_flags, im->user_flags, sizeof(rec.user_flags));
+        rec.modseq = im->modseq;
         sm.msgno = msgno;
         sm.rec = &rec;
         sm.system_flags = im->system_flags;
         sm.recent = im->recent;
         t.msgno = msgno;
         t.rec = &rec;
-        if (search_match(prog, &sm, &src))
+        if (search_match(prog, &sm, &src)) {
             buf_printf(out, " %u", uid ? im->uid : msgno);
+            if (rec.modseq > *highest)
+                *highest = rec.modseq;
+        }
         text_release(&t);
     }
     index_unlock(v);
@@ -123,7 +127,8 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct search_program *prog = NULL;
     struct buf out = BUF_INITIALIZER;
-    int c, r;
+    uint64_t highest = 0;
+    int c, r, modseq;
 
     c = search_parse(&s->parse, cmd->c, &prog);
     if (c == SEARCH_BADCHARSET) {
@@ -142,13 +147,20 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
         return;
     }
 
-    r = run_search(s->selected, prog, cmd->uid, &out);
+    modseq = search_uses_modseq(prog);
+    if (modseq)
+        imapd_condstore_enable(s);
+    r = run_search(s->selected, prog, cmd->uid, &out, &highest);
     search_free(&prog);
     if (r) {
         buf_free(&out);
         imapd_no(s, cmd, imapd_error_mailbox(r));
         return;
     }
+    /* RFC 7162 3.1.6: with MODSEQ, a non-empty result ends with the
+     * highest modseq of the messages found. */
+    if (modseq && out.len)
+        buf_printf(&out, " (MODSEQ %llu)", (unsigned long long)highest);
     prot_printf(s->prot, "* SEARCH%s\r\n", buf_cstring(&out));
     buf_free(&out);
     imapd_ok(s, cmd);

@@ -403,6 +403,8 @@ static void do_select(struct imapd_session *s, struct imapd_cmd *cmd,
                 index_uidvalidity(s->selected));
     prot_printf(s->prot, "* OK [UIDNEXT %u] Ok\r\n",
                 index_uidnext(s->selected));
+    prot_printf(s->prot, "* OK [MAILBOXID (%s)] Ok\r\n",
+                mailbox_uniqueid(index_mailbox(s->selected)));
     index_set_condstore(s->selected, s->enabled & IMAPD_EXT_CONDSTORE,
                         s->enabled & IMAPD_EXT_QRESYNC);
     if (s->enabled & IMAPD_EXT_CONDSTORE)

@@ -60,7 +60,9 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     /* Listing extensions and METADATA (cmd_list.c, cmd_mailbox.c,
      * cmd_metadata.c). */
     if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " METADATA METADATA-SERVER");
+        buf_appendcstr(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS"
+                            " SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE"
+                            " OBJECTID METADATA METADATA-SERVER");
 }
 
 void cmd_capability(struct imapd_session *s, struct imapd_cmd *cmd)

@@ -38,6 +38,7 @@ enum search_op {
     OP_HEADER,      /* field `str` contains `pat` */
     OP_BODY,
     OP_TEXT,
+    OP_MODSEQ,      /* RFC 7162 3.1.5: modseq >= `modseq` */
 };
 
 /* Relative cost of deciding a node: AND lists run cheapest first. */
@@ -52,6 +53,7 @@ struct search_node {
     int cost;
     struct search_node *child, *next;   /* AND, OR, NOT operands */
     uint32_t num;                       /* flag mask, size */
+    uint64_t modseq;
     int bit;                            /* keyword bit, -1: no such keyword */
     int ymd;
     int64_t t0, t1;
@@ -63,6 +65,7 @@ struct search_node {
 struct search_program {
     struct search_node *root;
     int needs_source;
+    int uses_modseq;
 };
 
 struct parser {
@@ -370,6 +373,45 @@ static int parse_set(struct parser *p, struct search_node *n, int c,
     return c;
 }
 
+/* MODSEQ [SP entry-name SP entry-type-req] SP mod-sequence-valzer (RFC
+ * 7162 3.1.5), after "MODSEQ SP".  One modseq per message is kept, so
+ * the entry name and type are checked and then ignored, as the RFC
+ * says. */
+static int parse_modseq_arg(struct parser *p, uint64_t *modseq)
+{
+    const char *s;
+    uint64_t v = 0;
+    int c = prot_getc(p->ctx->prot);
+
+    prot_ungetc(c, p->ctx->prot);
+    if (c == '"') {
+        c = imapparse_string(p->ctx, &p->str);
+        if (c < 0)
+            return c;
+        if (strncasecmp(buf_cstring(&p->str), "/flags/", 7) ||
+            !p->str.s[7] || c != ' ')
+            return syntax(p, c, "Invalid entry name in %s", "MODSEQ");
+        c = imapparse_atom(p->ctx, &p->word);
+        if (c < 0)
+            return c;
+        s = buf_cstring(&p->word);
+        if ((strcasecmp(s, "priv") && strcasecmp(s, "shared") &&
+             strcasecmp(s, "all")) || c != ' ')
+            return syntax(p, c, "Invalid entry type in %s", "MODSEQ");
+    }
+    c = imapparse_word(p->ctx, &p->word);
+    if (c < 0)
+        return c;
+    s = buf_cstring(&p->word);
+    for (; *s; s++) {
+        if (!isdigit((unsigned char)*s) || v > (UINT64_MAX >> 1) / 10 ||
+            (v = v * 10 + (uint64_t)(*s - '0')) > (UINT64_MAX >> 1))
+            return syntax(p, c, "Invalid mod-sequence in %s", "MODSEQ");
+    }
+    *modseq = v;
+    return c;
+}
+
 /* How a key's arguments are read. */
 enum key_kind {
     K_SIMPLE,       /* no argument */
@@ -382,6 +424,7 @@ enum key_kind {
     K_UID,          /* sequence set */
     K_NOT,
     K_OR,
+    K_MODSEQ,
 };
 
 static const struct key_def {
@@ -405,6 +448,7 @@ static const struct key_def {
     { "HEADER", K_HEADER, OP_HEADER, 0, 0, NULL },
     { "KEYWORD", K_KEYWORD, OP_KEYWORD, 0, 0, NULL },
     { "LARGER", K_NUMBER, OP_LARGER, 0, 0, NULL },
+    { "MODSEQ", K_MODSEQ, OP_MODSEQ, 0, 0, NULL },
     { "NEW", K_NEW, OP_AND, 0, 0, NULL },
     { "NOT", K_NOT, OP_NOT, 0, 0, NULL },
     { "OLD", K_SIMPLE, OP_RECENT, 0, 1, NULL },
@@ -548,6 +592,12 @@ static int parse_named_key(struct parser *p, struct search_node **out,
             return c;
         n = *out = node_new(OP_UID);
         c = parse_set(p, n, c, buf_cstring(&p->word));
+        node_finish(n);
+        return c;
+    case K_MODSEQ:
+        n = *out = node_new(OP_MODSEQ);
+        c = parse_modseq_arg(p, &n->modseq);
+        p->prog->uses_modseq = 1;
         node_finish(n);
         return c;
     case K_NOT:
@@ -942,6 +992,8 @@ static int eval(struct search_node *n, const struct search_msg *m,
         if (charset_search_casemapped(n->pat, "", 0))
             return 1;
         return match_body(n, src, 1);
+    case OP_MODSEQ:
+        return rec->modseq >= n->modseq;
     }
     return 0;
 }
@@ -955,6 +1007,11 @@ int search_match(struct search_program *prog, const struct search_msg *m,
 int search_needs_source(const struct search_program *prog)
 {
     return prog->needs_source;
+}
+
+int search_uses_modseq(const struct search_program *prog)
+{
+    return prog->uses_modseq;
 }
 
 void search_free(struct search_program **progp)

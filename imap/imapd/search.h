@@ -80,6 +80,9 @@ int search_match(struct search_program *prog, const struct search_msg *m,
                  const struct search_source *src);
 /* Non-zero if matching may need the source (not only struct search_msg). */
 int search_needs_source(const struct search_program *prog);
+/* Non-zero if the criteria include MODSEQ (RFC 7162 3.1.5): a CONDSTORE
+ * enabling command, whose SEARCH response ends "(MODSEQ n)". */
+int search_uses_modseq(const struct search_program *prog);
 void search_free(struct search_program **progp);
 
 /* Parse an IMAP date ("1-Feb-1994", optionally quoted by the caller):

@@ -536,6 +536,44 @@ static void test_parse_date(void)
     CHECK_INTEQ(search_parse_date("1 Feb 1994", &ymd), -1);
 }
 
+static void test_modseq(void)
+{
+    static const char *const bad[] = {
+        "MODSEQ", "MODSEQ x", "MODSEQ 9223372036854775808",
+        "MODSEQ \"/flags/\\\\seen\" 5", "MODSEQ \"/flags/\\\\seen\" any 5",
+        "MODSEQ \"/other/x\" all 5",
+    };
+    struct search_program *prog;
+    struct testmsg t;
+
+    tm_init(&t, plain_msg, 1, 1);
+    t.rec.modseq = 10;
+    CHECK_INTEQ(check("MODSEQ 10", &t), 1);
+    CHECK_INTEQ(check("MODSEQ 11", &t), 0);
+    CHECK_INTEQ(check("MODSEQ 0", &t), 1);
+    CHECK_INTEQ(check("MODSEQ 9223372036854775807", &t), 0);
+    /* Entry name and type are accepted and, with one modseq per
+     * message, ignored (RFC 7162 3.1.5). */
+    CHECK_INTEQ(check("MODSEQ \"/flags/\\\\draft\" all 7", &t), 1);
+    CHECK_INTEQ(check("NOT MODSEQ \"/flags/$mdnsent\" priv 7", &t), 0);
+    prog = parse("SEEN MODSEQ 3");
+    CHECK(prog && search_uses_modseq(prog));
+    search_free(&prog);
+    prog = parse("SEEN LARGER 3");
+    CHECK(prog && !search_uses_modseq(prog));
+    search_free(&prog);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc;
+
+        prog = parse_rc(bad[i], &rc);
+        if (prog)
+            printf("# accepted: \"%s\"\n", bad[i]);
+        CHECK(prog == NULL);
+        search_free(&prog);
+    }
+    tm_fini(&t);
+}
+
 UNIT_TESTS(UNIT_T(test_flags_and_recent), UNIT_T(test_sets),
            UNIT_T(test_boolean), UNIT_T(test_size),
            UNIT_T(test_internal_dates), UNIT_T(test_sent_dates),
@@ -543,4 +581,5 @@ UNIT_TESTS(UNIT_T(test_flags_and_recent), UNIT_T(test_sets),
            UNIT_T(test_cheap_keys_first), UNIT_T(test_keywords),
            UNIT_T(test_syntax_errors), UNIT_T(test_resync),
            UNIT_T(test_charset), UNIT_T(test_literal_continuation),
-           UNIT_T(test_deep_nesting_refused), UNIT_T(test_parse_date))
+           UNIT_T(test_deep_nesting_refused), UNIT_T(test_parse_date),
+           UNIT_T(test_modseq))

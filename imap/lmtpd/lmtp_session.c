@@ -102,7 +102,8 @@ void lmtp_reply(struct protstream *out, enum lmtp_status status,
         text = "451 4.3.0 System I/O error";
         break;
     }
-    if (sessionid)
+    /* As Cyrus, only deliveries and quota refusals name the session. */
+    if (sessionid && (status == LMTP_OK || status == LMTP_OVERQUOTA))
         prot_printf(out, "%s SESSIONID=<%s>\r\n", text, sessionid);
     else
         prot_printf(out, "%s\r\n", text);
