@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "imap/imapd/imapd.h"
@@ -183,7 +184,7 @@ static void do_copy(struct imapd_session *s, struct imapd_cmd *cmd, int move)
     struct buf path = BUF_INITIALIZER, resp = BUF_INITIALIZER;
     struct copy_job job;
     enum imapd_error e;
-    const char *quotaroot;
+    char *quotaroot;
     uint32_t uidvalidity;
     int r;
 
@@ -225,9 +226,12 @@ static void do_copy(struct imapd_session *s, struct imapd_cmd *cmd, int move)
         imapd_no(s, cmd, imapd_error_mailbox(r));
         goto done;
     }
-    quotaroot = mailbox_quotaroot(job.dst);
-    e = copy_messages(&job, &msgnos, quotaroot && *quotaroot ? quotaroot : NULL,
+    /* The quota database is authoritative for which root governs a
+     * mailbox (SETQUOTA does not rewrite every cyrus.header). */
+    quotaroot = quota_findroot(mb.intname);
+    e = copy_messages(&job, &msgnos, quotaroot,
                       s->settings->mbox.strict_quota);
+    free(quotaroot);
     uidvalidity = mailbox_header(job.dst)->uidvalidity;
     mailbox_close(&job.dst);
     if (e) {

@@ -706,12 +706,12 @@ static int expunge_where(struct index_view *v, const struct seqset *uids,
         mailbox_abort(v->mb);
     else
         r = mailbox_commit(v->mb);
-    root = r ? NULL : xstrdup(mailbox_quotaroot(v->mb));
+    root = r ? NULL : quota_findroot(v->intname);
     mailbox_unlock(v->mb);
     v->rescan = 1;
     if (r)
         return r;
-    if (n && *root && quota_update_used(root, delta))
+    if (n && root && quota_update_used(root, delta))
         log_error("%s: cannot update quota usage of %s", v->intname, root);
     free(root);
     if (count)

@@ -349,7 +349,9 @@ static enum lmtp_status check_quota(const struct lmtpd_settings *st,
 
     if (!root)
         return LMTP_OK;
-    delta[QUOTA_STORAGE] = (int64_t)size;
+    /* quota_check skips resources with no delta: even an empty message
+     * must find room, so ask for at least one byte. */
+    delta[QUOTA_STORAGE] = size ? (int64_t)size : 1;
     delta[QUOTA_MESSAGE] = 1;
     r = quota_check(root, delta, st->strict_quota, &which);
     free(root);

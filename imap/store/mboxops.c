@@ -925,15 +925,42 @@ struct usage_rock {
     int64_t total[QUOTA_NUMRESOURCES];
 };
 
+/* Record `root` in the mailbox's cyrus.header, the copy reconstruct and
+ * `quota -f` rely on; mailboxes.db and the quota database stay the
+ * authority, so a failure here is only logged. */
+static void mailbox_claim_quotaroot(const struct mboxlist_entry *e,
+                                    const char *root)
+{
+    struct buf path = BUF_INITIALIZER;
+    struct mailbox *mb = NULL;
+
+    if (e->type != MBTYPE_EMAIL || mboxlist_path(e->name, e->partition, &path) ||
+        mailbox_open(buf_cstring(&path), &mb)) {
+        buf_free(&path);
+        return;
+    }
+    buf_free(&path);
+    if (!mailbox_lock_exclusive(mb)) {
+        const char *cur = mailbox_quotaroot(mb);
+        if (strcmp(cur ? cur : "", root) &&
+            (mailbox_set_quotaroot(mb, root) || mailbox_commit(mb)))
+            log_error("%s: cannot record quota root %s", e->name, root);
+        mailbox_unlock(mb);
+    }
+    mailbox_close(&mb);
+}
+
 static int usage_cb(const struct mboxlist_entry *e, void *rock)
 {
     struct usage_rock *ur = rock;
     int64_t d[QUOTA_NUMRESOURCES];
     char *root = quota_findroot(e->name);
 
-    if (root && !strcmp(root, ur->root) && !mailbox_usage(e, d))
+    if (root && !strcmp(root, ur->root) && !mailbox_usage(e, d)) {
         for (int i = 0; i < QUOTA_NUMRESOURCES; i++)
             ur->total[i] += d[i];
+        mailbox_claim_quotaroot(e, root);
+    }
     free(root);
     return 0;
 }
