@@ -16,11 +16,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "imap/lmtpd/lmtp_group.h"
 #include "imap/lmtpd/lmtpd.h"
 #include "imap/store/append.h"
 #include "imap/store/duplicate.h"
@@ -444,6 +448,7 @@ enum lmtp_status lmtp_rcpt_resolve(const struct lmtpd_settings *st,
  * single-instance store). */
 struct stage_slot {
     char *partition;
+    char *stagedir;
     struct stagemsg *stage;
     enum lmtp_status status;
 };
@@ -472,8 +477,24 @@ static enum lmtp_status append_status(int r)
     }
 }
 
+/* The stage is made durable here, by each process on its own and
+ * outside any lock, so the appends under the mailbox lock find it
+ * already on disk (see lmtp_group.c). */
+static int sync_stage(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+    if (fd < 0)
+        return -1;
+    r = fdatasync(fd);
+    close(fd);
+    if (r < 0)
+        log_error("lmtpd: cannot fsync %s: %s", path, strerror(errno));
+    return r;
+}
+
 static enum lmtp_status get_stage(struct delivery *d, const char *partition,
-                                  struct stagemsg **stagep)
+                                  struct stage_slot **slotp)
 {
     struct buf dir = BUF_INITIALIZER;
     struct stage_slot *slot = NULL;
@@ -483,7 +504,7 @@ static enum lmtp_status get_stage(struct delivery *d, const char *partition,
     if (d->st->singleinstance) {
         for (int i = 0; i < d->nslots; i++) {
             if (!strcmp(d->slots[i].partition, partition)) {
-                *stagep = d->slots[i].stage;
+                *slotp = &d->slots[i];
                 return d->slots[i].status;
             }
         }
@@ -491,25 +512,26 @@ static enum lmtp_status get_stage(struct delivery *d, const char *partition,
     d->slots = xrealloc(d->slots, sizeof(*d->slots) * (size_t)(d->nslots + 1));
     slot = &d->slots[d->nslots++];
     slot->partition = xstrdup(partition);
+    slot->stagedir = NULL;
     slot->stage = NULL;
     slot->status = LMTP_IOERROR;
+    *slotp = slot;
     pdir = config_partitiondir(partition);
     if (!pdir) {
         log_error("lmtpd: partition %s has no directory", partition);
-        *stagep = NULL;
         return slot->status;
     }
     buf_printf(&dir, "%s/stage.", pdir);
     if (cyrus_mkdir_p(buf_cstring(&dir), 0750) < 0) {
         log_error("lmtpd: cannot create %s", buf_cstring(&dir));
         buf_free(&dir);
-        *stagep = NULL;
         return slot->status;
     }
-    r = append_stage_buf(buf_cstring(&dir), d->base, d->len, &slot->stage);
-    buf_free(&dir);
+    slot->stagedir = buf_release(&dir);
+    r = append_stage_buf(slot->stagedir, d->base, d->len, &slot->stage);
+    if (!r && sync_stage(append_stage_path(slot->stage)) < 0)
+        r = APPEND_IOERROR;
     slot->status = append_status(r);
-    *stagep = slot->stage;
     return slot->status;
 }
 
@@ -520,12 +542,9 @@ static enum lmtp_status deliver_one(struct delivery *d, const char *mailbox,
     struct mboxlist_entry e;
     struct buf path = BUF_INITIALIZER;
     struct mailbox *mb = NULL;
-    struct appendstate *as = NULL;
-    struct stagemsg *stage = NULL;
-    struct append_info info;
-    struct index_record rec;
+    struct stage_slot *slot = NULL;
+    struct lmtp_group_args ga;
     enum lmtp_status status;
-    char *root = NULL;
     int r;
 
     memset(&e, 0, sizeof(e));
@@ -534,7 +553,7 @@ static enum lmtp_status deliver_one(struct delivery *d, const char *mailbox,
         mboxlist_entry_fini(&e);
         return r ? lookup_status(r) : LMTP_UNKNOWN;
     }
-    status = get_stage(d, e.partition, &stage);
+    status = get_stage(d, e.partition, &slot);
     if (status)
         goto out;
     if (mboxlist_path(mailbox, e.partition, &path)) {
@@ -547,37 +566,18 @@ static enum lmtp_status deliver_one(struct delivery *d, const char *mailbox,
         status = r == MAILBOX_LOCKED ? LMTP_LOCKED : LMTP_IOERROR;
         goto out;
     }
-    root = quota_findroot(mailbox);
-    r = append_setup(mb, ignorequota ? NULL : root, d->st->strict_quota, &as);
-    if (r) {
-        status = append_status(r);
-        goto out;
-    }
-    memset(&info, 0, sizeof(info));
-    info.internaldate = (int64_t)time(NULL);
-    r = append_message(as, stage, &info, &rec);
-    if (r) {
-        append_abort(&as);
-        status = append_status(r);
-        goto out;
-    }
-    r = append_commit(&as);
-    if (r) {
-        status = append_status(r);
-        goto out;
-    }
-    *uid = rec.uid;
-    if (ignorequota && root) {
-        /* Not checked, but charged all the same. */
-        int64_t delta[QUOTA_NUMRESOURCES] = { 0 };
-        delta[QUOTA_STORAGE] = (int64_t)rec.size;
-        delta[QUOTA_MESSAGE] = 1;
-        quota_update_used(root, delta);
-    }
+    memset(&ga, 0, sizeof(ga));
+    ga.mb = mb;
+    ga.mailbox = mailbox;
+    ga.uniqueid = mailbox_uniqueid(mb);
+    ga.stagedir = slot->stagedir;
+    ga.stagepath = append_stage_path(slot->stage);
+    ga.ignorequota = ignorequota;
+    ga.strict_quota = d->st->strict_quota;
+    status = lmtp_group_append(&ga, uid);
 out:
     if (mb)
         mailbox_close(&mb);
-    free(root);
     buf_free(&path);
     mboxlist_entry_fini(&e);
     return status;
@@ -630,6 +630,7 @@ void lmtp_deliver(const struct lmtpd_settings *st, struct lmtp_msg *msg,
         if (d.slots[i].stage)
             append_stage_free(&d.slots[i].stage);
         free(d.slots[i].partition);
+        free(d.slots[i].stagedir);
     }
     free(d.slots);
     lmtp_msg_unmap(msg, d.base, d.len);

@@ -1,0 +1,334 @@
+/* lmtp_group.c -- group commit: concurrent deliveries to one mailbox
+ * share one mailbox transaction, and so its fsyncs.
+ *
+ * An MTA delivers over many sessions at once, often to the same mailbox,
+ * and each append transaction costs several fsyncs under the mailbox's
+ * exclusive lock.  So a delivering process does not append on its own:
+ *
+ *   1. its staged message (already fsync'd, outside any lock, in parallel
+ *      with the other processes) is hard-linked as a "ticket" into the
+ *      mailbox's queue directory <partition>/stage./q.<uniqueid>/;
+ *   2. it waits for the mailbox lock;
+ *   3. holding it, it looks for its ticket's result file: if another
+ *      process has meanwhile appended the message, it takes the result
+ *      and is done;
+ *   4. otherwise it becomes the leader: it appends every ticket waiting
+ *      in the queue, commits once, charges quota once, then writes each
+ *      ticket's result and removes the tickets.
+ *
+ * The promise is kept: a result saying "stored" is written only after
+ * the commit that made the message durable, and a process answers 250
+ * only on such a result.  A leader killed before its commit leaves the
+ * tickets for the next leader; one killed between its commit and the
+ * results makes the next leader store those messages again: a possible
+ * duplicate, never a loss.  Results of processes that died are removed
+ * after an hour.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imap/lmtpd/lmtp_group.h"
+#include "imap/store/append.h"
+#include "imap/store/mailbox.h"
+#include "imap/store/quota.h"
+#include "lib/log.h"
+#include "lib/strarray.h"
+#include "lib/util.h"
+#include "lib/xmalloc.h"
+
+/* Most tickets one leader takes at once: bounds the time others wait. */
+#define BATCH_MAX 64
+/* Age after which an unclaimed result file is removed. */
+#define STALE_RESULT_SECS 3600
+#define RESULT_SUFFIX ".r"
+
+struct ticket {
+    char *name;
+    int ignorequota;
+    enum lmtp_status status;
+    uint32_t uid;
+};
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The waiting tickets, oldest names first; removes stale results. */
+static void list_tickets(const char *qdir, strarray_t *out)
+{
+    DIR *d = opendir(qdir);
+    struct dirent *de;
+    time_t now = time(NULL);
+
+    if (!d)
+        return;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (has_suffix(de->d_name, RESULT_SUFFIX)) {
+            struct stat sb;
+            char *p = strconcat(qdir, "/", de->d_name, (char *)NULL);
+            if (!stat(p, &sb) && sb.st_mtime + STALE_RESULT_SECS < now)
+                unlink(p);
+            free(p);
+            continue;
+        }
+        strarray_append(out, de->d_name);
+    }
+    closedir(d);
+    if (out->count > 1)
+        qsort(out->data, (size_t)out->count, sizeof(char *), cmp_str);
+}
+
+/* Build the cache payload of a ticket's message. */
+static int parse_ticket(const char *path, struct buf *cache, int64_t *sentdate,
+                        uint32_t *header_size, uint64_t *size)
+{
+    struct stat sb;
+    void *map = NULL;
+    int fd, r;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return APPEND_IOERROR;
+    }
+    *size = (uint64_t)sb.st_size;
+    if (sb.st_size > 0) {
+        map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            close(fd);
+            return APPEND_IOERROR;
+        }
+    }
+    close(fd);
+    r = append_build_cache(map ? map : "", (size_t)sb.st_size, cache,
+                           sentdate, header_size);
+    if (map)
+        munmap(map, (size_t)sb.st_size);
+    return r;
+}
+
+static enum lmtp_status status_of_append(int r)
+{
+    switch (r) {
+    case APPEND_OK: return LMTP_OK;
+    case APPEND_OVERQUOTA: return LMTP_OVERQUOTA;
+    case APPEND_TOOBIG: return LMTP_TOOBIG;
+    case APPEND_BADMESSAGE: return LMTP_NUL;
+    default: return LMTP_IOERROR;
+    }
+}
+
+/* Append every ticket to the locked mailbox in one transaction. */
+static void lead(const struct lmtp_group_args *a, const char *qdir,
+                 struct ticket *t, int n)
+{
+    int64_t used[QUOTA_NUMRESOURCES] = { 0 };
+    char *root = quota_findroot(a->mailbox);
+    struct buf cache = BUF_INITIALIZER;
+    int appended = 0, r;
+
+    for (int i = 0; i < n; i++) {
+        char *path = strconcat(qdir, "/", t[i].name, (char *)NULL);
+        struct append_info info;
+        struct index_record rec;
+        uint64_t size = 0;
+
+        memset(&info, 0, sizeof(info));
+        buf_reset(&cache);
+        r = parse_ticket(path, &cache, &info.sentdate, &info.header_size,
+                         &size);
+        if (!r && size > UINT32_MAX)
+            r = APPEND_TOOBIG;
+        if (!r && root && !t[i].ignorequota) {
+            int64_t delta[QUOTA_NUMRESOURCES];
+            memcpy(delta, used, sizeof(delta));
+            delta[QUOTA_STORAGE] += (int64_t)size;
+            delta[QUOTA_MESSAGE] += 1;
+            int q = quota_check(root, delta, a->strict_quota, NULL);
+            if (q == QUOTA_EXCEEDED)
+                r = APPEND_OVERQUOTA;
+            else if (q && q != QUOTA_NOTFOUND)
+                r = APPEND_IOERROR;
+        }
+        if (!r) {
+            info.internaldate = (int64_t)time(NULL);
+            info.cache = &cache;
+            r = mailbox_append_message(a->mb, path, &info, &rec);
+            if (r) {
+                log_error("lmtpd: append to %s: %s", a->mailbox,
+                          mailbox_strerror(r));
+                r = APPEND_IOERROR;
+            }
+        }
+        free(path);
+        t[i].status = status_of_append(r);
+        if (!r) {
+            t[i].uid = rec.uid;
+            used[QUOTA_STORAGE] += rec.size;
+            used[QUOTA_MESSAGE] += 1;
+            appended++;
+        }
+    }
+    buf_free(&cache);
+    if (appended) {
+        r = mailbox_commit(a->mb);
+        if (r) {
+            log_error("lmtpd: commit to %s: %s", a->mailbox,
+                      mailbox_strerror(r));
+            mailbox_abort(a->mb);
+            for (int i = 0; i < n; i++)
+                if (t[i].status == LMTP_OK)
+                    t[i].status = LMTP_IOERROR;
+        }
+        else if (root) {
+            int q = quota_update_used(root, used);
+            if (q && q != QUOTA_NOTFOUND)
+                log_error("lmtpd: quota usage of %s not updated", root);
+        }
+    }
+    free(root);
+}
+
+/* Results are for the waiting processes only: no fsync, the commit
+ * before them is what made the messages durable. */
+static void write_result(const char *qdir, const struct ticket *t)
+{
+    char *path = strconcat(qdir, "/", t->name, RESULT_SUFFIX, (char *)NULL);
+    char *tmp = strconcat(qdir, "/.", t->name, RESULT_SUFFIX, (char *)NULL);
+    char text[64];
+    int fd;
+
+    snprintf(text, sizeof(text), "%d %u\n", (int)t->status, t->uid);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || retry_write(fd, text, strlen(text)) < 0 ||
+        rename(tmp, path) < 0)
+        log_error("lmtpd: cannot write %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    free(tmp);
+}
+
+/* 1 and the result when another process stored our ticket; 0 if not. */
+static int read_result(const char *tpath, enum lmtp_status *status,
+                       uint32_t *uid)
+{
+    char *rpath = strconcat(tpath, RESULT_SUFFIX, (char *)NULL);
+    char text[64];
+    int fd, st = 0, found = 0;
+    unsigned u = 0;
+
+    fd = open(rpath, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = retry_read(fd, text, sizeof(text) - 1);
+        close(fd);
+        text[n > 0 ? n : 0] = '\0';
+        if (sscanf(text, "%d %u", &st, &u) == 2) {
+            *status = (enum lmtp_status)st;
+            *uid = u;
+            found = 1;
+        }
+        unlink(rpath);
+    }
+    free(rpath);
+    return found;
+}
+
+enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
+                                   uint32_t *uid)
+{
+    static unsigned seq;
+    struct buf qdir = BUF_INITIALIZER, tpath = BUF_INITIALIZER;
+    enum lmtp_status status = LMTP_IOERROR;
+    strarray_t names = STRARRAY_INITIALIZER;
+    struct ticket *t = NULL;
+    int r, n = 0, mine = -1;
+
+    buf_printf(&qdir, "%s/q.%s", a->stagedir, a->uniqueid);
+    if (cyrus_mkdir_p(buf_cstring(&qdir), 0750) < 0) {
+        log_error("lmtpd: cannot create %s: %s", buf_cstring(&qdir),
+                  strerror(errno));
+        goto out;
+    }
+    buf_printf(&tpath, "%s/%010lld.%d.%u.%c", buf_cstring(&qdir),
+               (long long)time(NULL), (int)getpid(), ++seq,
+               a->ignorequota ? 'i' : 'q');
+    if (link(a->stagepath, buf_cstring(&tpath)) < 0) {
+        log_error("lmtpd: cannot queue %s: %s", buf_cstring(&tpath),
+                  strerror(errno));
+        goto out;
+    }
+
+    r = mailbox_lock_exclusive(a->mb);
+    if (r) {
+        log_error("lmtpd: cannot lock %s: %s", a->mailbox, mailbox_strerror(r));
+        unlink(buf_cstring(&tpath));
+        status = r == MAILBOX_LOCKED ? LMTP_LOCKED : LMTP_IOERROR;
+        goto out;
+    }
+    if (read_result(buf_cstring(&tpath), &status, uid)) {
+        mailbox_unlock(a->mb);
+        goto out;
+    }
+
+    list_tickets(buf_cstring(&qdir), &names);
+    const char *myname = strrchr(buf_cstring(&tpath), '/') + 1;
+    t = xcalloc((size_t)(names.count + 1), sizeof(*t));
+    for (int i = 0; i < names.count && n < BATCH_MAX; i++) {
+        const char *name = strarray_nth(&names, i);
+        t[n].name = xstrdup(name);
+        t[n].ignorequota = has_suffix(name, ".i");
+        if (!strcmp(name, myname))
+            mine = n;
+        n++;
+    }
+    if (mine < 0) {
+        /* Our ticket was beyond the batch limit (or vanished): make sure
+         * it is in this batch. */
+        t[n].name = xstrdup(myname);
+        t[n].ignorequota = a->ignorequota;
+        mine = n++;
+    }
+    lead(a, buf_cstring(&qdir), t, n);
+    for (int i = 0; i < n; i++) {
+        char *p = strconcat(buf_cstring(&qdir), "/", t[i].name, (char *)NULL);
+        if (i != mine)
+            write_result(buf_cstring(&qdir), &t[i]);
+        unlink(p);
+        free(p);
+    }
+    mailbox_unlock(a->mb);
+    status = t[mine].status;
+    *uid = t[mine].uid;
+    if (n > 1)
+        log_debug("lmtpd: group commit of %d messages to %s", n, a->mailbox);
+
+out:
+    for (int i = 0; t && i < n; i++)
+        free(t[i].name);
+    free(t);
+    strarray_fini(&names);
+    buf_free(&qdir);
+    buf_free(&tpath);
+    return status;
+}

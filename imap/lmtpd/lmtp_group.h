@@ -1,0 +1,31 @@
+/* lmtp_group.h -- group commit of concurrent deliveries to one mailbox
+ * (see lmtp_group.c for the protocol between processes).
+ *
+ * Promise: LMTP_OK only once the message is in a committed (durable)
+ * mailbox transaction, whichever process committed it.
+ */
+#ifndef IMAP_LMTPD_LMTP_GROUP_H
+#define IMAP_LMTPD_LMTP_GROUP_H
+
+#include <stdint.h>
+
+#include "imap/lmtpd/lmtpd.h"
+
+struct mailbox;
+
+struct lmtp_group_args {
+    struct mailbox *mb;        /* open, unlocked */
+    const char *mailbox;       /* internal name (quota root lookup, log) */
+    const char *uniqueid;      /* names the mailbox's queue */
+    const char *stagedir;      /* <partition>/stage. of the mailbox */
+    const char *stagepath;     /* the staged message, fsync'd, same fs */
+    int ignorequota;           /* charge quota but do not check it */
+    int strict_quota;          /* lmtp_strict_quota */
+};
+
+/* Store the staged message in the mailbox, together with whatever other
+ * processes have queued for it; *uid is its UID when LMTP_OK. */
+enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
+                                   uint32_t *uid);
+
+#endif
