@@ -132,7 +132,7 @@ void cmd_getacl(struct imapd_session *s, struct imapd_cmd *cmd)
     if (acl_parse(&acl, mb.entry.acl ? mb.entry.acl : "") < 0)
         log_warning("%s: unparsable ACL", mb.intname);
     prot_puts(s->prot, "* ACL ");
-    imapd_print_astring(s->prot, buf_cstring(&s->arg1));
+    imapd_print_mailbox(s, buf_cstring(&s->arg1));
     for (int i = 0; i < acl.count; i++) {
         const struct acl_entry *en = &acl.entries[i];
         char *id = en->negative ? strconcat("-", en->id, (char *)NULL)
@@ -170,7 +170,7 @@ void cmd_listrights(struct imapd_session *s, struct imapd_cmd *cmd)
     acl_listrights(buf_cstring(&s->arg2), &am,
                    s->settings->mbox.implicit_owner, required, &optional);
     prot_puts(s->prot, "* LISTRIGHTS ");
-    imapd_print_astring(s->prot, buf_cstring(&s->arg1));
+    imapd_print_mailbox(s, buf_cstring(&s->arg1));
     prot_putc(' ', s->prot);
     imapd_print_astring(s->prot, buf_cstring(&s->arg2));
     prot_putc(' ', s->prot);
@@ -205,7 +205,7 @@ void cmd_myrights(struct imapd_session *s, struct imapd_cmd *cmd)
         return;
     }
     prot_puts(s->prot, "* MYRIGHTS ");
-    imapd_print_astring(s->prot, buf_cstring(&s->arg1));
+    imapd_print_mailbox(s, buf_cstring(&s->arg1));
     prot_putc(' ', s->prot);
     imapd_print_string(s->prot, acl_rights_format(mb.rights, rights));
     prot_puts(s->prot, "\r\n");

@@ -1,10 +1,14 @@
-/* cmd_append.c -- APPEND (RFC 3501 6.3.11) with UIDPLUS's APPENDUID.
+/* cmd_append.c -- APPEND (RFC 3501 6.3.11) with UIDPLUS's APPENDUID,
+ * MULTIAPPEND (RFC 3502), CATENATE (RFC 4469) and literal8 (RFC 3516).
  *
- * The message literal is streamed into a stage file, never held in
- * memory.  Everything that can refuse the message without reading it
- * (syntax, mailbox, rights) is decided before the literal is accepted, so
- * a client sending a synchronizing literal gets its NO without having to
- * send the data.
+ * A message literal is streamed into a stage file, never held in memory;
+ * a CATENATE message is assembled from its TEXT literals and URL parts
+ * (bounded by maxmessagesize) and then staged.  Every message of the
+ * command is staged before the mailbox is locked, then all are appended
+ * in one transaction: either all of them arrive or none does.
+ * Everything that can refuse the command without reading a message
+ * (syntax, mailbox, rights) is decided before a literal is accepted, and
+ * after a refused message no further synchronizing literal is invited.
  */
 #include "config.h"
 
@@ -17,6 +21,7 @@
 #include "imap/imapd/imapd_commands.h"
 #include "imap/imapd/imapd_errors.h"
 #include "imap/imapd/imapd_mailbox.h"
+#include "imap/imapd/imapurl.h"
 #include "imap/store/append.h"
 #include "imap/store/mailbox.h"
 #include "imap/store/quota.h"
@@ -187,36 +192,75 @@ static void mark_seen(struct imapd_session *s, struct mailbox *mbox,
     seen_close(&seen);
 }
 
-/* Store the staged message; fills *uidvalidity and *uid. */
-static enum imapd_error do_append(struct imapd_session *s,
-                                  const struct imapd_mbox *mb,
-                                  struct stagemsg *stage,
-                                  const struct append_flags *fl,
-                                  int64_t internaldate, uint32_t *uidvalidity,
-                                  uint32_t *uid)
-{
-    struct buf path = BUF_INITIALIZER;
-    struct mailbox *mbox = NULL;
-    struct appendstate *as = NULL;
-    struct append_info info;
-    struct index_record rec;
-    char *root = NULL;
-    int isowner = mboxname_userownsmailbox(&s->ns, s->userid, mb->intname);
-    uint32_t flags = fl->system;
-    enum imapd_error e;
-    int r;
+/* One message of the command, staged and waiting for the transaction. */
+struct append_msg {
+    struct stagemsg *stage;
+    struct append_flags fl;
+    int64_t internaldate;
+};
 
-    /* RFC 4314 section 4: flags without the right are quietly dropped. */
+struct append_cmd {
+    struct imapd_session *s;
+    struct imapd_cmd *cmd;
+    struct imapd_mbox mb;
+    struct buf stagedir;
+    uint64_t limit;            /* largest message accepted */
+    struct append_msg *msgs;
+    int nmsgs, amsgs;
+    enum imapd_error err;      /* why the command is refused (NO) */
+    char *badurl;              /* the URL for "[BADURL url]" */
+};
+
+static void append_cmd_fini(struct append_cmd *ac)
+{
+    for (int i = 0; i < ac->nmsgs; i++) {
+        if (ac->msgs[i].stage)
+            append_stage_free(&ac->msgs[i].stage);
+        strarray_fini(&ac->msgs[i].fl.keywords);
+    }
+    free(ac->msgs);
+    free(ac->badurl);
+    buf_free(&ac->stagedir);
+    imapd_mbox_fini(&ac->mb);
+}
+
+static struct append_msg *add_msg(struct append_cmd *ac)
+{
+    if (ac->nmsgs == ac->amsgs) {
+        ac->amsgs = ac->amsgs ? 2 * ac->amsgs : 2;
+        ac->msgs = xrealloc(ac->msgs, ac->amsgs * sizeof(*ac->msgs));
+    }
+    memset(&ac->msgs[ac->nmsgs], 0, sizeof(ac->msgs[0]));
+    return &ac->msgs[ac->nmsgs++];
+}
+
+/* The flags a message keeps once the rights are applied: RFC 4314
+ * section 4 says flags without the right are quietly dropped. */
+static uint32_t allowed_flags(const struct imapd_mbox *mb, uint32_t flags)
+{
     if (!(mb->rights & ACL_SETSEEN))
         flags &= ~FLAG_SEEN;
     if (!(mb->rights & ACL_DELETEMSG))
         flags &= ~FLAG_DELETED;
     if (!(mb->rights & ACL_WRITE))
         flags &= ~(FLAG_ANSWERED | FLAG_FLAGGED | FLAG_DRAFT);
+    return flags;
+}
 
-    memset(&info, 0, sizeof(info));
-    info.internaldate = internaldate;
-    info.system_flags = isowner ? flags : flags & ~FLAG_SEEN;
+/* Append every staged message in one transaction; fills *uidvalidity and
+ * the UIDs given. */
+static enum imapd_error do_append(struct append_cmd *ac, uint32_t *uidvalidity,
+                                  struct seqset *uids)
+{
+    struct imapd_session *s = ac->s;
+    const struct imapd_mbox *mb = &ac->mb;
+    struct buf path = BUF_INITIALIZER;
+    struct mailbox *mbox = NULL;
+    struct appendstate *as = NULL;
+    struct seqset seen = SEQSET_INITIALIZER;
+    char *root = NULL;
+    int isowner = mboxname_userownsmailbox(&s->ns, s->userid, mb->intname);
+    int r, i;
 
     if (imapd_mailbox_path(&mb->entry, &path)) {
         buf_free(&path);
@@ -233,48 +277,275 @@ static enum imapd_error do_append(struct imapd_session *s,
         mailbox_close(&mbox);
         return imapd_error_append(r);
     }
-    for (int i = 0; (mb->rights & ACL_WRITE) && i < fl->keywords.count; i++) {
-        int bit = mailbox_user_flag(mbox, strarray_nth(&fl->keywords, i), 1);
-        if (bit == MAILBOX_TOOMANYFLAGS) {
+    for (i = 0; i < ac->nmsgs; i++) {
+        const struct append_msg *m = &ac->msgs[i];
+        uint32_t flags = allowed_flags(mb, m->fl.system);
+        struct append_info info;
+        struct index_record rec;
+
+        memset(&info, 0, sizeof(info));
+        info.internaldate = m->internaldate;
+        info.system_flags = isowner ? flags : flags & ~FLAG_SEEN;
+        for (int k = 0; (mb->rights & ACL_WRITE) && k < m->fl.keywords.count;
+             k++) {
+            int bit = mailbox_user_flag(mbox, strarray_nth(&m->fl.keywords, k),
+                                        1);
+            if (bit == MAILBOX_TOOMANYFLAGS) {
+                r = -1;
+                break;
+            }
+            if (bit >= 0)
+                info.user_flags[bit / 32] |= 1u << (bit % 32);
+        }
+        if (r == -1) {
             append_abort(&as);
             mailbox_close(&mbox);
+            seqset_fini(&seen);
             return IMAPD_ERR_TOOMANYFLAGS;
         }
-        if (bit >= 0)
-            info.user_flags[bit / 32] |= 1u << (bit % 32);
-    }
-    r = append_message(as, stage, &info, &rec);
-    if (r) {
-        append_abort(&as);
-        mailbox_close(&mbox);
-        return imapd_error_append(r);
+        r = append_message(as, m->stage, &info, &rec);
+        if (r) {
+            append_abort(&as);
+            mailbox_close(&mbox);
+            seqset_fini(&seen);
+            return imapd_error_append(r);
+        }
+        seqset_add(uids, rec.uid);
+        if (!isowner && (flags & FLAG_SEEN))
+            seqset_add(&seen, rec.uid);
     }
     r = append_commit(&as);
     if (r) {
         mailbox_close(&mbox);
+        seqset_fini(&seen);
         return imapd_error_append(r);
     }
-    *uid = rec.uid;
     *uidvalidity = mailbox_header(mbox)->uidvalidity;
-    if (!isowner && (flags & FLAG_SEEN))
-        mark_seen(s, mbox, rec.uid);
+    for (size_t k = 0; k < seen.count; k++)
+        for (uint32_t u = seen.ranges[k].low; u <= seen.ranges[k].high; u++)
+            mark_seen(s, mbox, u);
+    seqset_fini(&seen);
     mailbox_close(&mbox);
-    e = IMAPD_ERR_OK;
-    return e;
+    return IMAPD_ERR_OK;
+}
+
+/* Refuse the rest of the command: remember why (the first reason wins)
+ * and skip what is left of the line, inviting no more literals. */
+static void refuse(struct append_cmd *ac, int c, enum imapd_error e)
+{
+    if (!ac->err)
+        ac->err = e;
+    imapparse_skipline(&ac->s->parse, c);
+}
+
+/* Read a literal announced by `c` ('{' or '~') whose data goes into
+ * `out` (memory: CATENATE pieces).  0 with the next character in *cp, or
+ * -1 once answered or refused. */
+static int read_literal_buf(struct append_cmd *ac, int c, struct buf *out,
+                            int *cp)
+{
+    struct imapd_session *s = ac->s;
+    unsigned long long len = 0, room;
+    int binary = 0, r;
+
+    room = ac->limit > out->len ? ac->limit - out->len : 0;
+    r = imapparse_literal_start(&s->parse, c, room, 1, &len, &binary);
+    if (r == IMAPPARSE_TOOBIG) {
+        refuse(ac, r, IMAPD_ERR_TOOBIG);
+        return -1;
+    }
+    if (r < 0) {
+        imapd_args_error(s, ac->cmd, r, NULL);
+        return -1;
+    }
+    while (len > 0) {
+        char chunk[8192];
+        size_t n = prot_read(s->prot, chunk,
+                             len < sizeof(chunk) ? (size_t)len : sizeof(chunk));
+        if (!n)
+            return -1;          /* the client went away */
+        buf_appendmap(out, chunk, n);
+        len -= n;
+    }
+    *cp = prot_getc(s->prot);
+    return 0;
+}
+
+/* "CATENATE (" has been read: assemble the message from its parts and
+ * stage it.  0 with the character after ')' in *cp, or -1 once answered
+ * or refused. */
+static int read_catenate(struct append_cmd *ac, struct append_msg *m, int *cp)
+{
+    struct imapd_session *s = ac->s;
+    struct buf msg = BUF_INITIALIZER;
+    int c, r = -1;
+
+    for (;;) {
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c != ' ') {
+            if (c < 0)
+                imapd_args_error(s, ac->cmd, c, NULL);
+            else
+                imapd_bad(s, ac->cmd, c, "Invalid catenate part in Append");
+            goto out;
+        }
+        if (!strcasecmp(buf_cstring(&s->arg2), "TEXT")) {
+            c = prot_getc(s->prot);
+            if (c != '{' && c != '~') {
+                imapd_bad(s, ac->cmd, c, "Missing literal in Append");
+                goto out;
+            }
+            if (read_literal_buf(ac, c, &msg, &c) < 0)
+                goto out;
+        }
+        else if (!strcasecmp(buf_cstring(&s->arg2), "URL")) {
+            struct imapurl u;
+            int fr;
+
+            c = imapparse_astring(&s->parse, &s->arg2);
+            if (c < 0) {
+                imapd_args_error(s, ac->cmd, c, NULL);
+                goto out;
+            }
+            fr = imapurl_parse(buf_cstring(&s->arg2), &u);
+            /* This server resolves only its own relative URLs here. */
+            if (!fr && (u.server || u.access))
+                fr = -1;
+            if (!fr)
+                fr = imapd_url_fetch(s, &u, NULL, ac->limit, &msg);
+            imapurl_fini(&u);
+            if (fr) {
+                if (fr == -2) {
+                    refuse(ac, c, IMAPD_ERR_TOOBIG);
+                }
+                else {
+                    ac->badurl = xstrdup(buf_cstring(&s->arg2));
+                    refuse(ac, c, IMAPD_ERR_BADURL);
+                }
+                goto out;
+            }
+        }
+        else {
+            imapd_bad(s, ac->cmd, c, "Invalid catenate part in Append");
+            goto out;
+        }
+        if (c == ')')
+            break;
+        if (c != ' ') {
+            imapd_bad(s, ac->cmd, c, "Invalid catenate part in Append");
+            goto out;
+        }
+    }
+    r = append_stage_buf(buf_cstring(&ac->stagedir), msg.s ? msg.s : "",
+                         msg.len, &m->stage);
+    c = prot_getc(s->prot);
+    if (r) {
+        refuse(ac, c, imapd_error_append(r));
+        r = -1;
+        goto out;
+    }
+    *cp = c;
+    r = 0;
+out:
+    buf_free(&msg);
+    return r;
+}
+
+/* One append-message: [flag-list SP] [date-time SP] (literal / literal8 /
+ * "CATENATE" SP "(" ... ")"); `c` is its first character.  0 with the
+ * character after it in *cp, or -1 once answered or refused. */
+static int read_message(struct append_cmd *ac, int c, int *cp)
+{
+    struct imapd_session *s = ac->s;
+    struct imapd_cmd *cmd = ac->cmd;
+    struct append_msg *m = add_msg(ac);
+    unsigned long long len = 0;
+    int binary = 0, r;
+
+    m->internaldate = (int64_t)time(NULL);
+    if (c == '(') {
+        c = read_flags(s, cmd, &m->fl);
+        if (c == -1)
+            return -1;
+        if (c != ' ') {
+            imapd_args_missing(s, cmd, c);
+            return -1;
+        }
+        c = prot_getc(s->prot);
+    }
+    if (c == '"') {
+        prot_ungetc(c, s->prot);
+        c = imapparse_string(&s->parse, &s->arg2);
+        if (c != ' ') {
+            if (c < 0)
+                imapd_args_error(s, cmd, c, NULL);
+            else
+                imapd_args_missing(s, cmd, c);
+            return -1;
+        }
+        if (parse_datetime(buf_cstring(&s->arg2), &m->internaldate)) {
+            imapd_bad(s, cmd, c, "Invalid date-time in Append");
+            return -1;
+        }
+        c = prot_getc(s->prot);
+    }
+    if (c == 'C' || c == 'c') {
+        prot_ungetc(c, s->prot);
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c != ' ' || strcasecmp(buf_cstring(&s->arg2), "CATENATE")) {
+            imapd_bad(s, cmd, c, "Missing required argument to Append");
+            return -1;
+        }
+        c = prot_getc(s->prot);
+        if (c != '(') {
+            imapd_bad(s, cmd, c, "Missing required argument to Append");
+            return -1;
+        }
+        return read_catenate(ac, m, cp);
+    }
+    if (c != '{' && c != '~') {
+        imapd_bad(s, cmd, c, "Missing required argument to Append");
+        return -1;
+    }
+
+    r = imapparse_literal_start(&s->parse, c, ac->limit, 1, &len, &binary);
+    if (r == IMAPPARSE_TOOBIG) {
+        refuse(ac, r, IMAPD_ERR_TOOBIG);
+        return -1;
+    }
+    if (r < 0) {
+        imapd_args_error(s, cmd, r, NULL);
+        return -1;
+    }
+    r = append_stage_prot(buf_cstring(&ac->stagedir), s->prot, len, &m->stage);
+    if (r == APPEND_EOF || prot_error(s->prot))
+        return -1;
+    c = prot_getc(s->prot);
+    if (r) {
+        /* NUL octets: this store keeps no binary content (RFC 3516 4.4). */
+        refuse(ac, c, binary && r == APPEND_BADMESSAGE ? IMAPD_ERR_UNKNOWNCTE
+                                                       : imapd_error_append(r));
+        return -1;
+    }
+    *cp = c;
+    return 0;
 }
 
 void cmd_append(struct imapd_session *s, struct imapd_cmd *cmd)
 {
-    struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
-    struct append_flags fl = { 0, STRARRAY_INITIALIZER };
+    struct append_cmd ac;
+    struct seqset uids = SEQSET_INITIALIZER;
+    struct buf uidtext = BUF_INITIALIZER;
     const struct imapd_mailbox_settings *ms = &s->settings->mbox;
-    struct stagemsg *stage = NULL;
-    struct buf stagedir = BUF_INITIALIZER;
-    unsigned long long len = 0, limit;
-    int64_t internaldate = (int64_t)time(NULL);
-    uint32_t uidvalidity = 0, uid = 0;
+    uint32_t uidvalidity = 0;
     enum imapd_error e;
-    int c = cmd->c, binary = 0, r;
+    int c = cmd->c;
+
+    memset(&ac, 0, sizeof(ac));
+    ac.s = s;
+    ac.cmd = cmd;
+    /* RFC 4469 4.2: no message may pass the 4 GB IMAP limit. */
+    ac.limit = ms->maxmessagesize ? ms->maxmessagesize : UINT32_MAX;
 
     if (c != ' ') {
         imapd_args_missing(s, cmd, c);
@@ -288,94 +559,62 @@ void cmd_append(struct imapd_session *s, struct imapd_cmd *cmd)
             imapd_args_missing(s, cmd, c);
         goto out;
     }
-    c = prot_getc(s->prot);
-    if (c == '(') {
-        c = read_flags(s, cmd, &fl);
-        if (c == -1)
-            goto out;
-        if (c != ' ') {
-            imapd_args_missing(s, cmd, c);
-            goto out;
-        }
-        c = prot_getc(s->prot);
-    }
-    if (c == '"') {
-        prot_ungetc(c, s->prot);
-        c = imapparse_string(&s->parse, &s->arg2);
-        if (c != ' ') {
-            if (c < 0)
-                imapd_args_error(s, cmd, c, NULL);
-            else
-                imapd_args_missing(s, cmd, c);
-            goto out;
-        }
-        if (parse_datetime(buf_cstring(&s->arg2), &internaldate)) {
-            imapd_bad(s, cmd, c, "Invalid date-time in Append");
-            goto out;
-        }
-        c = prot_getc(s->prot);
-    }
-    if (c != '{') {
-        imapd_bad(s, cmd, c, "Missing required argument to Append");
-        goto out;
-    }
 
-    e = imapd_mailbox_need(s, buf_cstring(&s->arg1), ACL_INSERT, 1, &mb);
+    e = imapd_mailbox_need(s, buf_cstring(&s->arg1), ACL_INSERT, 1, &ac.mb);
     if (!e) {
-        const char *pdir = config_partitiondir(mb.entry.partition);
+        const char *pdir = config_partitiondir(ac.mb.entry.partition);
         if (!pdir)
             e = IMAPD_ERR_IOERROR;
         else
-            buf_printf(&stagedir, "%s/stage.", pdir);
+            buf_printf(&ac.stagedir, "%s/stage.", pdir);
     }
-    if (!e && cyrus_mkdir_p(buf_cstring(&stagedir), 0750) < 0)
+    if (!e && cyrus_mkdir_p(buf_cstring(&ac.stagedir), 0750) < 0)
         e = IMAPD_ERR_IOERROR;
     if (e) {
-        /* Skips a non-synchronizing literal; a synchronizing one was
+        /* Skips non-synchronizing literals; a synchronizing one is
          * never invited. */
-        prot_ungetc(c, s->prot);
         imapparse_skipline(&s->parse, ' ');
         if (!prot_error(s->prot))
             imapd_no(s, cmd, e);
         goto out;
     }
 
-    limit = ms->maxmessagesize ? ms->maxmessagesize : ~0ULL;
-    r = imapparse_literal_start(&s->parse, c, limit, 0, &len, &binary);
-    if (r == IMAPPARSE_TOOBIG) {
-        imapparse_skipline(&s->parse, r);
-        if (!prot_error(s->prot))
-            imapd_no(s, cmd, IMAPD_ERR_TOOBIG);
-        goto out;
-    }
-    if (r < 0) {
-        imapd_args_error(s, cmd, r, NULL);
-        goto out;
-    }
-    r = append_stage_prot(buf_cstring(&stagedir), s->prot, len, &stage);
-    if (r == APPEND_EOF || prot_error(s->prot))
-        goto out;
+    /* 1*append-message (RFC 3502). */
     c = prot_getc(s->prot);
+    for (;;) {
+        if (read_message(&ac, c, &c) < 0)
+            break;
+        if (c != ' ')
+            break;
+        c = prot_getc(s->prot);
+    }
+    if (prot_error(s->prot))
+        goto out;
+    if (ac.err) {
+        if (ac.err == IMAPD_ERR_BADURL)
+            prot_printf(s->prot, "%s NO [BADURL %s] %s\r\n", cmd->tag,
+                        ac.badurl, imapd_error_text(ac.err));
+        else
+            imapd_no(s, cmd, ac.err);
+        goto out;
+    }
+    if (!ac.nmsgs || !ac.msgs[ac.nmsgs - 1].stage)
+        goto out;      /* answered BAD already */
     if (imapd_args_end(s, cmd, c) < 0)
         goto out;
-    if (r) {
-        imapd_no(s, cmd, imapd_error_append(r));
-        goto out;
-    }
 
-    e = do_append(s, &mb, stage, &fl, internaldate, &uidvalidity, &uid);
+    e = do_append(&ac, &uidvalidity, &uids);
     if (e) {
         imapd_no(s, cmd, e);
         goto out;
     }
+    seqset_format(&uids, &uidtext);
     imapd_report_updates(s, cmd);
-    prot_printf(s->prot, "%s OK [APPENDUID %u %u] Completed\r\n", cmd->tag,
-                uidvalidity, uid);
+    prot_printf(s->prot, "%s OK [APPENDUID %u %s] Completed\r\n", cmd->tag,
+                uidvalidity, buf_cstring(&uidtext));
 
 out:
-    if (stage)
-        append_stage_free(&stage);
-    buf_free(&stagedir);
-    strarray_fini(&fl.keywords);
-    imapd_mbox_fini(&mb);
+    seqset_fini(&uids);
+    buf_free(&uidtext);
+    append_cmd_fini(&ac);
 }

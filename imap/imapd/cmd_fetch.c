@@ -1,5 +1,6 @@
 /* cmd_fetch.c -- FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2), with the
- * MODSEQ item and the CHANGEDSINCE and VANISHED modifiers (RFC 7162).
+ * MODSEQ item and the CHANGEDSINCE and VANISHED modifiers (RFC 7162) and
+ * BINARY[], BINARY.PEEK[] and BINARY.SIZE[] (RFC 3516).
  *
  * The whole request is parsed before anything is sent.  Flags come from
  * the view; dates, sizes, ENVELOPE and BODYSTRUCTURE from the index
@@ -19,6 +20,7 @@
 #include "imap/imapd/imapd_errors.h"
 #include "imap/imapd/index.h"
 #include "imap/store/message.h"
+#include "lib/charset.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -41,9 +43,17 @@ enum {
  * for writers waiting on it. */
 #define LOCK_BATCH 256
 
+/* What a section item sends. */
+enum section_kind {
+    SEC_BODY = 0,      /* BODY[...], RFC822.*: the bytes as stored */
+    SEC_BINARY,        /* BINARY[...]: content transfer encoding undone */
+    SEC_BINARY_SIZE,   /* BINARY.SIZE[...]: the length BINARY would send */
+};
+
 struct fetch_section {
     char *label;       /* as sent back: "BODY[1.TEXT]<0>", "RFC822" */
     char *spec;        /* for message_section(): "1.TEXT" */
+    enum section_kind kind;
     int partial;
     uint32_t start, count;
 };
@@ -213,6 +223,81 @@ out:
     return c;
 }
 
+/* Read "[section-part]<partial>" after "BINARY", "BINARY.PEEK" or
+ * "BINARY.SIZE" (RFC 3516: part numbers only); the '[' has been read. */
+static int parse_binary_section(struct imapd_session *s, struct fetch_req *req,
+                                enum section_kind kind, int peek)
+{
+    struct buf spec = BUF_INITIALIZER, label = BUF_INITIALIZER;
+    struct fetch_section *sec;
+    int c, prev = '.';
+
+    for (;;) {
+        c = prot_getc(s->prot);
+        if (c == ']')
+            break;
+        /* nz-number *("." nz-number) */
+        if (c == '.' ? prev == '.' : !(c >= '0' && c <= '9') ||
+                                         (c == '0' && prev == '.')) {
+            c = give_back(s, c);
+            goto bad;
+        }
+        buf_putc(&spec, (char)c);
+        prev = c;
+    }
+    if (spec.len && prev == '.') {
+        c = give_back(s, c);
+        goto bad;
+    }
+    sec = add_section(req);
+    sec->kind = kind;
+    c = prot_getc(s->prot);
+    if (c == '<' && kind == SEC_BINARY) {
+        unsigned long long a = 0, b = 0;
+        int digits = 0;
+
+        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
+               a <= UINT32_MAX) {
+            a = a * 10 + (unsigned)(c - '0');
+            digits++;
+        }
+        if (!digits || c != '.' || a > UINT32_MAX) {
+            c = give_back(s, c);
+            goto bad;
+        }
+        digits = 0;
+        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
+               b <= UINT32_MAX) {
+            b = b * 10 + (unsigned)(c - '0');
+            digits++;
+        }
+        if (!digits || c != '>' || b == 0 || b > UINT32_MAX) {
+            c = give_back(s, c);
+            goto bad;
+        }
+        sec->partial = 1;
+        sec->start = (uint32_t)a;
+        sec->count = (uint32_t)b;
+        c = prot_getc(s->prot);
+    }
+    buf_printf(&label, "%s[%s]", kind == SEC_BINARY ? "BINARY" : "BINARY.SIZE",
+               buf_cstring(&spec));
+    if (sec->partial)
+        buf_printf(&label, "<%u>", sec->start);
+    sec->label = buf_release(&label);
+    sec->spec = buf_release(&spec);
+    if (kind == SEC_BINARY && !peek)
+        req->setseen = 1;
+    goto out;
+bad:
+    snprintf(s->parse.error, sizeof(s->parse.error),
+             "Invalid binary section");
+out:
+    buf_free(&spec);
+    buf_free(&label);
+    return c;
+}
+
 static void add_simple_section(struct fetch_req *req, const char *label,
                                const char *spec)
 {
@@ -246,6 +331,11 @@ static int parse_att(struct imapd_session *s, struct fetch_req *req)
     name = buf_cstring(w);
     if (c == '[' && (!strcmp(name, "BODY") || !strcmp(name, "BODY.PEEK")))
         return parse_section(s, req, !strcmp(name, "BODY.PEEK"));
+    if (c == '[' && (!strcmp(name, "BINARY") || !strcmp(name, "BINARY.PEEK")))
+        return parse_binary_section(s, req, SEC_BINARY,
+                                    !strcmp(name, "BINARY.PEEK"));
+    if (c == '[' && !strcmp(name, "BINARY.SIZE"))
+        return parse_binary_section(s, req, SEC_BINARY_SIZE, 1);
 
     if (!strcmp(name, "ALL"))
         req->items |= F_FLAGS | F_INTERNALDATE | F_SIZE | F_ENVELOPE;
@@ -383,6 +473,7 @@ struct fetch_ctx {
     const struct fetch_req *req;
     struct buf out;
     struct buf synth;
+    struct buf decoded;   /* a BINARY section after decoding */
     int locked;
     int nlocked;
     int condstore;     /* CONDSTORE enabled: UID and MODSEQ with \Seen */
@@ -410,6 +501,132 @@ static void ctx_unlock(struct fetch_ctx *fc)
     fc->locked = 0;
 }
 
+/* The part a binary section names (spec "" is the message as a whole,
+ * sent as it is), or MESSAGE_NONE. */
+static uint32_t binary_part(const struct message *msg, const char *spec)
+{
+    return *spec ? message_part_lookup(msg, spec) : MESSAGE_NONE;
+}
+
+/* Can every binary section of the request be decoded for `msg`?  RFC
+ * 3516 wants the whole command refused otherwise. */
+static int binary_decodable(const struct fetch_req *req,
+                            const struct message *msg)
+{
+    for (int i = 0; msg && i < req->nsecs; i++) {
+        const struct fetch_section *sec = &req->secs[i];
+        uint32_t part;
+
+        if (sec->kind == SEC_BODY)
+            continue;
+        part = binary_part(msg, sec->spec);
+        if (part != MESSAGE_NONE &&
+            !(msg->parts[part].flags &
+              (MESSAGE_PART_MULTIPART | MESSAGE_PART_RFC822)) &&
+            msg->parts[part].enc == CHARSET_ENC_UNKNOWN)
+            return 0;
+    }
+    return 1;
+}
+
+/* Point *data and *len at the decoded content of a binary section; returns
+ * 0 when the part does not exist (sent as NIL), else 1. */
+static int binary_content(struct fetch_ctx *fc, const struct message *msg,
+                          const char *spec, const char **data, size_t *len)
+{
+    const struct message_part *part;
+    const char *type;
+    size_t off = 0, i;
+    uint32_t idx;
+    int r;
+
+    *data = "";
+    *len = 0;
+    if (!msg)
+        return 1;
+    if (!*spec) {
+        *data = msg->base;
+        *len = msg->len;
+        return 1;
+    }
+    idx = binary_part(msg, spec);
+    if (idx == MESSAGE_NONE)
+        return 0;
+    buf_reset(&fc->synth);
+    r = message_section(msg, spec, &fc->synth, &off, len);
+    if (r == MESSAGE_SECTION_RANGE) {
+        *data = msg->base + off;
+    } else if (r == MESSAGE_SECTION_SYNTH) {
+        *data = fc->synth.s;
+        *len = fc->synth.len;
+    } else {
+        *len = 0;
+        return 1;
+    }
+    part = &msg->parts[idx];
+    if ((part->flags & (MESSAGE_PART_MULTIPART | MESSAGE_PART_RFC822)) ||
+        part->enc <= CHARSET_ENC_BINARY)
+        return 1;
+
+    buf_reset(&fc->decoded);
+    charset_decode_transfer(&fc->decoded, *data, *len, part->enc);
+    type = message_string(msg, part->type);
+    if (type && !strcasecmp(type, "TEXT")) {
+        /* Text goes out with CRLF line ends whatever was encoded. */
+        struct buf crlf = BUF_INITIALIZER;
+
+        for (i = 0; i < fc->decoded.len; i++) {
+            char ch = fc->decoded.s[i];
+
+            if (ch == '\n' && (i == 0 || fc->decoded.s[i - 1] != '\r'))
+                buf_putc(&crlf, '\r');
+            buf_putc(&crlf, ch);
+        }
+        buf_free(&fc->decoded);
+        fc->decoded = crlf;
+    }
+    *data = fc->decoded.s ? fc->decoded.s : "";
+    *len = fc->decoded.len;
+    return 1;
+}
+
+static void write_binary_section(struct fetch_ctx *fc, struct message *msg,
+                                 const struct fetch_section *sec,
+                                 const char *sep)
+{
+    struct protstream *p = fc->s->prot;
+    const char *data;
+    size_t len;
+    int exists = binary_content(fc, msg, sec->spec, &data, &len);
+
+    prot_printf(p, "%s%s ", sep, sec->label);
+    if (sec->kind == SEC_BINARY_SIZE) {
+        prot_printf(p, "%zu", exists ? len : (size_t)0);
+        return;
+    }
+    if (!exists) {
+        prot_puts(p, "NIL");
+        return;
+    }
+    if (sec->partial) {
+        if (sec->start >= len) {
+            len = 0;
+        } else {
+            data += sec->start;
+            len -= sec->start;
+            if (len > sec->count)
+                len = sec->count;
+        }
+    }
+    if (!len) {
+        prot_puts(p, "\"\"");
+        return;
+    }
+    /* A literal8 only when there is a NUL, as RFC 3516 asks. */
+    prot_printf(p, "%s{%zu}\r\n", memchr(data, 0, len) ? "~" : "", len);
+    prot_write(p, data, len);
+}
+
 /* Write one body section of a message mapped at base/len. */
 static void write_section(struct fetch_ctx *fc, struct message *msg,
                           const struct fetch_section *sec, const char *sep)
@@ -419,6 +636,10 @@ static void write_section(struct fetch_ctx *fc, struct message *msg,
     size_t off = 0, len = 0;
     int r;
 
+    if (sec->kind != SEC_BODY) {
+        write_binary_section(fc, msg, sec, sep);
+        return;
+    }
     buf_reset(&fc->synth);
     r = msg ? message_section(msg, sec->spec, &fc->synth, &off, &len)
             : MESSAGE_SECTION_EMPTY;
@@ -450,7 +671,8 @@ static void write_section(struct fetch_ctx *fc, struct message *msg,
 }
 
 /* Write "* n FETCH (...)" for one message; `seen_now` says this FETCH
- * set its \Seen, so FLAGS goes with it. */
+ * set its \Seen, so FLAGS goes with it.  0, -1 on a store error, -2
+ * (nothing written) when a BINARY section has an unknown encoding. */
 static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
 {
     const struct fetch_req *req = fc->req;
@@ -559,6 +781,11 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
         }
     }
 
+    if (base && !binary_decodable(req, msg)) {
+        mailbox_unmap_message(base, len);
+        message_free(&msg);
+        return -2;
+    }
     prot_printf(p, "* %u FETCH (", msgno);
     prot_write(p, fc->out.s ? fc->out.s : "", fc->out.len);
     for (i = 0; i < req->nsecs; i++) {
@@ -703,11 +930,14 @@ void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
             if (req.changedsince && !seqset_contains(&seen_now, m) &&
                 index_msg(v, m)->modseq <= req.since)
                 continue;
-            if (fetch_one(&fc, m, seqset_contains(&seen_now, m)) < 0) {
+            r = fetch_one(&fc, m, seqset_contains(&seen_now, m));
+            if (r < 0) {
                 ctx_unlock(&fc);
                 buf_free(&fc.out);
                 buf_free(&fc.synth);
-                imapd_no(s, cmd, IMAPD_ERR_IOERROR);
+                buf_free(&fc.decoded);
+                imapd_no(s, cmd, r == -2 ? IMAPD_ERR_UNKNOWNCTE :
+                                           IMAPD_ERR_IOERROR);
                 goto out;
             }
         }
@@ -715,6 +945,7 @@ void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
     ctx_unlock(&fc);
     buf_free(&fc.out);
     buf_free(&fc.synth);
+    buf_free(&fc.decoded);
     imapd_ok(s, cmd);
 out:
     free(rawset);

@@ -25,6 +25,7 @@
 #include "imap/store/subs.h"
 #include "lib/glob.h"
 #include "lib/hash.h"
+#include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
 /* One visible name. */
@@ -135,7 +136,7 @@ static void print_entry(struct imapd_session *s, const char *what,
     char sep = mboxname_sep(&s->ns);
 
     prot_printf(s->prot, "* %s (%s) \"%c\" ", what, attrs, sep);
-    imapd_print_astring(s->prot, name);
+    imapd_print_mailbox(s, name);
     prot_puts(s->prot, "\r\n");
 }
 
@@ -147,6 +148,27 @@ static char *full_pattern(const char *ref, const char *pat, char sep)
     if (rl && ref[rl - 1] == sep && pat[0] == sep)
         pat++;
     return strconcat(ref, pat, (char *)NULL);
+}
+
+/* A pattern as the names it is matched against are spelt: a UTF-8
+ * session's in NFC (names reach it normalised, imapd_mailbox_extname),
+ * NULL when it is not UTF-8 at all and so can match nothing.  Takes
+ * `pattern`. */
+static char *wire_pattern(struct imapd_session *s, char *pattern)
+{
+    char *norm;
+
+    if (!imapd_utf8_names(s))
+        return pattern;
+    if (!utf8_valid(pattern, strlen(pattern))) {
+        free(pattern);
+        return NULL;
+    }
+    norm = imapd_name_normalized(s, pattern);
+    if (!norm)
+        return pattern;
+    free(pattern);
+    return norm;
 }
 
 /* Levels of hierarchy above `name` that match (pattern ends in '%'),
@@ -206,7 +228,13 @@ static void do_list(struct imapd_session *s, struct imapd_cmd *cmd, int lsub)
     if (imapd_args_end(s, cmd, c) < 0)
         return;
 
-    pattern = full_pattern(buf_cstring(&s->arg1), buf_cstring(&s->arg2), sep);
+    pattern = wire_pattern(s, full_pattern(buf_cstring(&s->arg1),
+                                           buf_cstring(&s->arg2), sep));
+    if (!pattern) {
+        /* RFC 3501 6.3.8: a pattern not accepted lists nothing. */
+        imapd_ok(s, cmd);
+        return;
+    }
     pct = *pattern && pattern[strlen(pattern) - 1] == '%';
     g = glob_new(pattern, sep, GLOB_INBOXCASE);
     hash_init(&done, 64);
@@ -261,6 +289,7 @@ struct listopts {
     int ret_status;
     struct imapd_status_items status;
     strarray_t patterns;      /* reference + pattern, "" ones left out */
+    int delimiter;            /* basic LIST "" "": the delimiter request */
 };
 
 static int opt_is(const struct buf *b, const char *name)
@@ -417,13 +446,19 @@ static int parse_list(struct imapd_session *s, struct imapd_cmd *cmd,
      * extended LIST ignores it (RFC 5258 section 3). */
     for (int i = 0; i < raw.count; i++) {
         const char *pat = strarray_nth(&raw, i);
+        char *full;
+
         if (!*pat && (o->extended || raw.count > 1))
             continue;
-        strarray_appendm(&o->patterns,
-                         full_pattern(buf_cstring(&s->arg1), pat, sep));
+        /* RFC 5258 3: a pattern not accepted is silently ignored. */
+        full = wire_pattern(s, full_pattern(buf_cstring(&s->arg1), pat, sep));
+        if (full)
+            strarray_appendm(&o->patterns, full);
     }
-    if (!o->extended && raw.count == 1 && !*strarray_nth(&raw, 0))
+    if (!o->extended && raw.count == 1 && !*strarray_nth(&raw, 0)) {
         strarray_fini(&o->patterns);
+        o->delimiter = 1;
+    }
     strarray_fini(&raw);
     return 0;
 }
@@ -509,7 +544,7 @@ static void list_one(struct listctx *x, int i, int childinfo)
     }
     prot_printf(s->prot, "* LIST (%s) \"%c\" ",
                 attrs.len ? buf_cstring(&attrs) + 1 : "", x->sep);
-    imapd_print_astring(s->prot, n->ext);
+    imapd_print_mailbox(s, n->ext);
     if (childinfo) {
         prot_puts(s->prot, " (\"CHILDINFO\" (");
         if (o->sel_subscribed)
@@ -526,7 +561,7 @@ static void list_one(struct listctx *x, int i, int childinfo)
         char rights[ACL_RIGHTS_MAX];
 
         prot_puts(s->prot, "* MYRIGHTS ");
-        imapd_print_astring(s->prot, n->ext);
+        imapd_print_mailbox(s, n->ext);
         prot_putc(' ', s->prot);
         imapd_print_string(s->prot, acl_rights_format(n->rights, rights));
         prot_puts(s->prot, "\r\n");
@@ -674,7 +709,7 @@ void cmd_list(struct imapd_session *s, struct imapd_cmd *cmd)
         strarray_fini(&o.patterns);
         return;
     }
-    if (!o.extended && !o.patterns.count) {
+    if (o.delimiter) {
         /* RFC 3501: the delimiter and the root of the reference. */
         prot_printf(s->prot, "* LIST (\\Noselect) \"%c\" \"\"\r\n",
                     mboxname_sep(&s->ns));
@@ -684,6 +719,74 @@ void cmd_list(struct imapd_session *s, struct imapd_cmd *cmd)
     }
     strarray_fini(&o.patterns);
     imapd_ok(s, cmd);
+}
+
+/* --- LIST responses other commands send --- */
+
+struct child_rock {
+    struct imapd_session *s;
+    const char *name;          /* the parent's wire name */
+    size_t len;
+    char sep;
+};
+
+/* Stops (1) at the first child the user may see whose name lies below
+ * the parent's as the client sees names (with altnamespace the other
+ * folders of a user are not below INBOX). */
+static int child_cb(const struct mboxlist_entry *e, void *rock)
+{
+    struct child_rock *cr = rock;
+    char *ext;
+    int below;
+
+    if (!(imapd_mailbox_rights(cr->s, e->name, e->acl) & ACL_LOOKUP))
+        return 0;
+    ext = imapd_mailbox_extname(cr->s, e->name);
+    below = ext && !strncmp(ext, cr->name, cr->len) &&
+            ext[cr->len] == cr->sep;
+    free(ext);
+    return below;
+}
+
+void imapd_list_untagged(struct imapd_session *s, const char *intname,
+                         const char *uniqueid, int exists,
+                         const char *oldname)
+{
+    char sep = mboxname_sep(&s->ns);
+    struct buf attrs = BUF_INITIALIZER;
+    char *name = imapd_mailbox_extname(s, intname);
+
+    if (!name)
+        return;
+    if (!exists) {
+        buf_appendcstr(&attrs, " \\NonExistent");
+    }
+    else {
+        struct child_rock cr = { s, name, strlen(name), sep };
+        char *prefix = strconcat(intname, ".", (char *)NULL);
+        struct buf use = BUF_INITIALIZER;
+
+        buf_appendcstr(&attrs, mboxlist_foreach(prefix, child_cb, &cr) == 1
+                                   ? " \\HasChildren"
+                                   : " \\HasNoChildren");
+        free(prefix);
+        imapd_specialuse_get(s, intname, uniqueid, &use);
+        if (use.len) {
+            buf_putc(&attrs, ' ');
+            buf_appendbuf(&attrs, &use);
+        }
+        buf_free(&use);
+    }
+    prot_printf(s->prot, "* LIST (%s) \"%c\" ", buf_cstring(&attrs) + 1, sep);
+    imapd_print_mailbox(s, name);
+    if (oldname) {
+        prot_puts(s->prot, " (\"OLDNAME\" (");
+        imapd_print_mailbox(s, oldname);
+        prot_puts(s->prot, "))");
+    }
+    prot_puts(s->prot, "\r\n");
+    buf_free(&attrs);
+    free(name);
 }
 
 void cmd_lsub(struct imapd_session *s, struct imapd_cmd *cmd)

@@ -416,7 +416,7 @@ enum imapd_error imapd_status_write(struct imapd_session *s,
 
     const struct index_header *h = mailbox_header(mbox);
     prot_puts(s->prot, "* STATUS ");
-    imapd_print_astring(s->prot, extname);
+    imapd_print_mailbox(s, extname);
     prot_puts(s->prot, " (");
     for (int i = 0; i < items->n; i++) {
         uint64_t v = 0;

@@ -24,7 +24,7 @@ static void print_quota(struct imapd_session *s, const char *extroot,
     int first = 1;
 
     prot_puts(s->prot, "* QUOTA ");
-    imapd_print_astring(s->prot, extroot);
+    imapd_print_mailbox(s, extroot);
     prot_puts(s->prot, " (");
     for (int res = 0; res < QUOTA_NUMRESOURCES; res++) {
         int64_t used = q->used[res];
@@ -76,7 +76,7 @@ void cmd_getquota(struct imapd_session *s, struct imapd_cmd *cmd)
 
     if (read_one(s, cmd) < 0)
         return;
-    root = mboxname_from_external(&s->ns, buf_cstring(&s->arg1), s->userid);
+    root = imapd_mailbox_intname(s, buf_cstring(&s->arg1));
     memset(&q, 0, sizeof(q));
     if (!root || !may_see_root(s, root) || quota_read(root, &q)) {
         imapd_no(s, cmd, IMAPD_ERR_NOQUOTAROOT);
@@ -109,10 +109,10 @@ void cmd_getquotaroot(struct imapd_session *s, struct imapd_cmd *cmd)
     if (root)
         extroot = imapd_mailbox_extname(s, root);
     prot_puts(s->prot, "* QUOTAROOT ");
-    imapd_print_astring(s->prot, buf_cstring(&s->arg1));
+    imapd_print_mailbox(s, buf_cstring(&s->arg1));
     if (extroot) {
         prot_putc(' ', s->prot);
-        imapd_print_astring(s->prot, extroot);
+        imapd_print_mailbox(s, extroot);
     }
     prot_puts(s->prot, "\r\n");
     if (extroot && !quota_read(root, &q)) {
@@ -202,7 +202,7 @@ void cmd_setquota(struct imapd_session *s, struct imapd_cmd *cmd)
         imapd_no(s, cmd, IMAPD_ERR_BADQUOTA);
         return;
     }
-    root = mboxname_from_external(&s->ns, buf_cstring(&s->arg1), s->userid);
+    root = imapd_mailbox_intname(s, buf_cstring(&s->arg1));
     if (!root) {
         imapd_no(s, cmd, IMAPD_ERR_NONEXISTENT);
         return;

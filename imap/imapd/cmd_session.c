@@ -1,5 +1,6 @@
-/* cmd_session.c -- commands valid in any state: CAPABILITY, NOOP, LOGOUT,
- * ID (RFC 2971), and ENABLE (RFC 5161). */
+/* cmd_session.c -- commands about the session itself: CAPABILITY, NOOP,
+ * LOGOUT, ID (RFC 2971), ENABLE (RFC 5161), COMPRESS (RFC 4978) and
+ * UNAUTHENTICATE (RFC 8437). */
 #include "config.h"
 
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "imap/imapd/imapd.h"
 #include "imap/imapd/imapd_commands.h"
 #include "lib/log.h"
+#include "lib/prot_deflate.h"
 
 /* Names a client may ENABLE, and the session bit for each. */
 static const struct {
@@ -24,7 +26,8 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
 {
     const struct imapd_settings *st = s->settings;
 
-    buf_appendcstr(out, "IMAP4rev1");
+    /* RFC 9051 appendix A: both, a client wanting rev2 ENABLEs it. */
+    buf_appendcstr(out, "IMAP4rev1 IMAP4rev2");
     buf_appendcstr(out, st->literalminus ? " LITERAL-" : " LITERAL+");
     buf_appendcstr(out, " ID ENABLE");
 
@@ -49,6 +52,10 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     /* Selected state (cmd_select.c). */
     if (s->state != IMAPD_NOTAUTH)
         buf_appendcstr(out, " IDLE UNSELECT");
+    /* Search and order (cmd_search.c, cmd_sort.c, cmd_thread.c). */
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY"
+                            " THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT");
     /* RFC 7162 (cmd_select.c, cmd_fetch.c, cmd_store.c, index.c). */
     if (s->state != IMAPD_NOTAUTH)
         buf_appendcstr(out, " CONDSTORE QRESYNC");
@@ -57,12 +64,21 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     if (s->state != IMAPD_NOTAUTH)
         buf_appendcstr(out, " NAMESPACE CHILDREN UIDPLUS ACL RIGHTS=kxten"
                             " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
+    /* Session layers (below, RFC 4978 and RFC 8437): neither is offered
+     * once compression is on, as a deflate layer cannot be taken off a
+     * stream cleanly. */
+    if (s->state != IMAPD_NOTAUTH && !prot_compress_active(s->prot))
+        buf_appendcstr(out, " COMPRESS=DEFLATE UNAUTHENTICATE");
     /* Listing extensions and METADATA (cmd_list.c, cmd_mailbox.c,
      * cmd_metadata.c). */
     if (s->state != IMAPD_NOTAUTH)
         buf_appendcstr(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS"
                             " SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE"
                             " OBJECTID METADATA METADATA-SERVER");
+    /* UTF-8 mailbox names and quoted strings (RFC 6855; not UTF8=ONLY:
+     * IMAP4rev1 clients keep modified UTF-7). */
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " UTF8=ACCEPT");
 }
 
 void cmd_capability(struct imapd_session *s, struct imapd_cmd *cmd)
@@ -254,10 +270,83 @@ void cmd_enable(struct imapd_session *s, struct imapd_cmd *cmd)
     if (imapd_args_end(s, cmd, c) == 0) {
         prot_printf(s->prot, "* ENABLED%s\r\n", buf_cstring(&enabled));
         s->enabled |= listed & ~IMAPD_EXT_CONDSTORE;
+        /* UTF-8 in quoted strings from now on (RFC 6855 3, RFC 9051
+         * 4.3.1); mailbox names follow imapd_utf8_names(). */
+        if (listed & (IMAPD_EXT_UTF8_ACCEPT | IMAPD_EXT_IMAP4REV2))
+            s->parse.allow_utf8 = 1;
         /* QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
         if (listed & (IMAPD_EXT_CONDSTORE | IMAPD_EXT_QRESYNC))
             imapd_condstore_enable(s);
         imapd_ok(s, cmd);
     }
     buf_free(&enabled);
+}
+
+/* COMPRESS DEFLATE (RFC 4978): the OK goes out uncompressed, then both
+ * directions run through a deflate layer on top of whatever the stream
+ * already has (TLS included). */
+void cmd_compress(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    struct buf err = BUF_INITIALIZER;
+    int c = cmd->c;
+
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return;
+    }
+    c = imapparse_atom(&s->parse, &s->arg1);
+    if (c < 0 || !s->arg1.len) {
+        if (c >= 0)
+            imapd_args_missing(s, cmd, c);
+        else
+            imapd_args_error(s, cmd, c, NULL);
+        return;
+    }
+    if (imapd_args_end(s, cmd, c) < 0)
+        return;
+    if (prot_compress_active(s->prot)) {
+        prot_printf(s->prot, "%s NO [COMPRESSIONACTIVE] DEFLATE active via "
+                    "COMPRESS\r\n", cmd->tag);
+        return;
+    }
+    if (strcasecmp(buf_cstring(&s->arg1), "DEFLATE")) {
+        prot_printf(s->prot, "%s BAD Unknown COMPRESS algorithm: %s\r\n",
+                    cmd->tag, buf_cstring(&s->arg1));
+        return;
+    }
+    imapd_report_updates(s, cmd);
+    prot_printf(s->prot, "%s OK DEFLATE active\r\n", cmd->tag);
+    if (prot_compress_start(s->prot, -1, &err) < 0) {
+        /* The client now speaks deflate; nothing sensible can follow. */
+        log_error("COMPRESS: %s: %s", s->clienthost, buf_cstring(&err));
+        prot_seterror(s->prot, "%s", buf_cstring(&err));
+    }
+    else {
+        log_info("compress: %s DEFLATE SESSIONID=<%s>", s->clienthost,
+                 s->session_id);
+    }
+    buf_free(&err);
+}
+
+/* UNAUTHENTICATE (RFC 8437): everything the login set up is let go, as
+ * if the connection had just been opened; only TLS and what ID recorded
+ * remain.  Not offered under COMPRESS (see imapd_capabilities), where it
+ * is refused as an unknown command. */
+void cmd_unauthenticate(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    if (prot_compress_active(s->prot)) {
+        prot_printf(s->prot, "%s BAD Unrecognized command\r\n", cmd->tag);
+        return;
+    }
+    log_notice("unauthenticate: %s %s SESSIONID=<%s>", s->clienthost,
+               s->userid ? s->userid : "", s->session_id);
+    /* Leaving the mailbox reports nothing more about it (no expunge). */
+    imapd_unselect(s);
+    if (imapd_session_logout_user(s) < 0) {
+        /* RFC 8437 forbids NO; BYE is the way out. */
+        prot_puts(s->prot, "* BYE Authentication is unavailable\r\n");
+        s->state = IMAPD_LOGOUT;
+        return;
+    }
+    prot_printf(s->prot, "%s OK Completed\r\n", cmd->tag);
 }

@@ -42,7 +42,9 @@ enum imapd_extension {
     IMAPD_EXT_IMAP4REV2 = 1 << 3,
 };
 /* The extensions this server can enable today; grows with the store. */
-#define IMAPD_EXT_AVAILABLE (IMAPD_EXT_CONDSTORE | IMAPD_EXT_QRESYNC)
+#define IMAPD_EXT_AVAILABLE                                                    \
+    (IMAPD_EXT_CONDSTORE | IMAPD_EXT_QRESYNC | IMAPD_EXT_UTF8_ACCEPT |         \
+     IMAPD_EXT_IMAP4REV2)
 
 /* RFC 2971 limits on what a client may send with ID. */
 #define IMAPD_ID_MAXPAIRS 30
@@ -62,6 +64,7 @@ struct imapd_settings {
     int imapidlog;             /* log the client's ID parameters */
     int reverselookups;        /* log client host names, not only addresses */
     SSL_CTX *tls_ctx;          /* NULL when no certificate is configured */
+    strarray_t submitservers;  /* submitservers: who may use submit+ URLs */
     struct imapd_mailbox_settings mbox; /* mailbox commands (imapd_mailbox.h) */
 };
 
@@ -128,6 +131,11 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out);
 int imapd_login_disabled(const struct imapd_session *s);
 /* Record a successful authentication and enter authenticated state. */
 void imapd_session_login(struct imapd_session *s, const char *userid);
+/* Undo imapd_session_login (UNAUTHENTICATE): forget the user, the rights
+ * cache and everything ENABLE turned on, back to not-authenticated state
+ * (the caller has unselected).  State a login sets up is reset here.
+ * 0, or -1 when no new authentication can be offered. */
+int imapd_session_logout_user(struct imapd_session *s);
 /* Perform TLS on the stream; 0, or -1 with the session ended. */
 int imapd_session_starttls(struct imapd_session *s);
 /* Wait failedloginpause after a failed login. */

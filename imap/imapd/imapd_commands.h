@@ -85,7 +85,8 @@ void imapd_ok(struct imapd_session *s, struct imapd_cmd *cmd);
 
 /* Handlers, by family. */
 /* cmd_session.c */
-imapd_handler cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable;
+imapd_handler cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable,
+    cmd_compress, cmd_unauthenticate;
 /* cmd_auth.c */
 imapd_handler cmd_starttls, cmd_authenticate, cmd_login;
 /* cmd_select.c */
@@ -110,6 +111,54 @@ imapd_handler cmd_fetch;
 imapd_handler cmd_store;
 /* cmd_search.c */
 imapd_handler cmd_search;
+
+/* Shared by SEARCH, SORT and THREAD (cmd_search.c). */
+struct index_record;
+struct search_program;
+struct search_return;
+/* Messages found, in the order they are to be reported: the number the
+ * client gets (UID or sequence number), the UID and the modseq. */
+struct imapd_search_result {
+    uint32_t *nums;
+    uint32_t *uids;
+    uint64_t *modseqs;
+    size_t count, alloc;
+};
+#define IMAPD_SEARCH_RESULT_INITIALIZER { NULL, NULL, NULL, 0, 0 }
+void imapd_search_result_add(struct imapd_search_result *res, uint32_t num,
+                             uint32_t uid, uint64_t modseq);
+void imapd_search_result_fini(struct imapd_search_result *res);
+/* Parse the search program after `c` (RETURN options into *ret when
+ * `ret` is non-NULL, `charset` as search_parse_ext()) through the end of
+ * the line.  0, or -1 after answering BAD or NO [BADCHARSET]. */
+int imapd_search_parse(struct imapd_session *s, struct imapd_cmd *cmd,
+                       int c, struct search_return *ret, const char *charset,
+                       struct search_program **progp);
+/* Called for each message that matches, under the mailbox's shared lock
+ * (so the cache can be read), with the record as this session sees it
+ * (flags, modseq). */
+typedef void imapd_search_fn(struct index_view *v, uint32_t msgno,
+                             const struct index_record *rec, void *rock);
+/* Bind the program to the selected mailbox (and "$") and call `fn` for
+ * each match in mailbox order.  0 or a MAILBOX_* error. */
+int imapd_search_run(struct index_view *v, struct search_program *prog,
+                     imapd_search_fn *fn, void *rock);
+/* Answer RETURN options `opts` for a result (in its reported order: MIN
+ * is the first, MAX the last): set "$" for SAVE and write the ESEARCH
+ * response (RFC 4731, RFC 5267 3.1), with MODSEQ when `modseq`. */
+void imapd_search_return(struct imapd_session *s, struct imapd_cmd *cmd,
+                         unsigned opts, const struct imapd_search_result *res,
+                         int modseq);
+/* cmd_sort.c, cmd_thread.c */
+imapd_handler cmd_sort, cmd_thread;
+/* The cached ENVELOPE and (when `hdrs` is non-NULL) cached header lines
+ * of a record, under the view's lock; built from the message file into
+ * `scratch` when the cache has no usable entry.  0 or -1. */
+int imapd_cache_items(struct index_view *v, const struct index_record *rec,
+                      struct buf *scratch, const char **env, size_t *envlen,
+                      const char **hdrs, size_t *hdrslen);
+/* The sent date SORT and THREAD use (RFC 5256 2.2). */
+int64_t imapd_sent_date(const struct index_record *rec);
 /* cmd_copy.c */
 imapd_handler cmd_copy, cmd_move;
 /* cmd_mailbox.c, cmd_list.c, cmd_append.c, cmd_acl.c, cmd_quota.c */
@@ -119,6 +168,16 @@ imapd_handler cmd_create, cmd_delete, cmd_rename, cmd_subscribe,
     cmd_myrights, cmd_getquota, cmd_getquotaroot, cmd_setquota;
 /* cmd_metadata.c */
 imapd_handler cmd_getmetadata, cmd_setmetadata;
+/* cmd_urlauth.c */
+imapd_handler cmd_genurlauth, cmd_resetkey, cmd_urlfetch;
+struct imapurl;
+/* Append the bytes a message or part URL names to `out`, read with the
+ * rights of `owner` in `owner`'s namespace (NULL: the session's user; a
+ * URL without a mailbox then names the selected one).  0; -1 when the
+ * URL names nothing that user may read; -2 when `out` would pass
+ * `limit` bytes. */
+int imapd_url_fetch(struct imapd_session *s, const struct imapurl *u,
+                    const char *owner, uint64_t limit, struct buf *out);
 
 /* STATUS items (cmd_mailbox.c), shared with LIST-STATUS (cmd_list.c). */
 enum imapd_status_item {
@@ -147,5 +206,13 @@ enum imapd_error imapd_status_write(struct imapd_session *s,
                                     const char *extname,
                                     const struct imapd_mbox *mb,
                                     const struct imapd_status_items *items);
+/* One untagged LIST outside the LIST command (cmd_list.c), as IMAP4rev2
+ * asks of SELECT, CREATE and DELETE (RFC 9051 6.3.2, 6.3.4, 6.3.5): for
+ * an existing mailbox `intname` its child and special-use attributes,
+ * else \NonExistent; ("OLDNAME" (`oldname`)) when `oldname` is not
+ * NULL, the name the client gave before normalisation. */
+void imapd_list_untagged(struct imapd_session *s, const char *intname,
+                         const char *uniqueid, int exists,
+                         const char *oldname);
 
 #endif

@@ -42,6 +42,8 @@ static const char *const texts[IMAPD_ERR_COUNT] = {
         "[USEATTR] Special-use attribute not supported or already in use",
     [IMAPD_ERR_METADATA_TOOMANY] = "[METADATA TOOMANY] Too many annotations",
     [IMAPD_ERR_BADENTRY] = "[NOPERM] Permission denied",
+    [IMAPD_ERR_UNKNOWNCTE] = "[UNKNOWN-CTE] Can't decode the message part",
+    [IMAPD_ERR_BADURL] = "Bad URL",
 };
 
 const char *imapd_error_text(enum imapd_error e)

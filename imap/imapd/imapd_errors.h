@@ -49,6 +49,9 @@ enum imapd_error {
     IMAPD_ERR_METADATA_TOOMANY, /* [METADATA TOOMANY] (RFC 5464) */
     IMAPD_ERR_BADENTRY,       /* an entry this server does not let clients
                                  set: [NOPERM] Permission denied */
+    IMAPD_ERR_UNKNOWNCTE,     /* [UNKNOWN-CTE] (RFC 3516, BINARY) */
+    IMAPD_ERR_BADURL,         /* the text after "[BADURL <url>] " (RFC
+                                 4469), which the caller writes */
     IMAPD_ERR_COUNT
 };
 

@@ -16,6 +16,8 @@
 #include "lib/config.h"
 #include "lib/cyrusdb.h"
 #include "lib/log.h"
+#include "lib/utf7.h"
+#include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
 static char *dup_or(const char *s, const char *def)
@@ -278,7 +280,14 @@ acl_rights_t imapd_mailbox_rights(const struct imapd_session *s,
 
 char *imapd_mailbox_extname(const struct imapd_session *s, const char *intname)
 {
-    return mboxname_to_external(&s->ns, intname, s->userid);
+    char *ext = mboxname_to_external(&s->ns, intname, s->userid);
+    char *wire;
+
+    if (!ext || !imapd_utf8_names(s))
+        return ext;
+    wire = imapd_name_to_wire(s, ext);
+    free(ext);
+    return wire;
 }
 
 char *imapd_mailbox_inbox(const struct imapd_session *s)
@@ -300,6 +309,83 @@ void imapd_mbox_fini(struct imapd_mbox *mb)
     mb->rights = 0;
 }
 
+/* --- names on the wire --- */
+
+int imapd_utf8_names(const struct imapd_session *s)
+{
+    return (s->enabled & (IMAPD_EXT_UTF8_ACCEPT | IMAPD_EXT_IMAP4REV2)) != 0;
+}
+
+char *imapd_name_from_wire(const struct imapd_session *s, const char *name)
+{
+    struct buf norm = BUF_INITIALIZER, out = BUF_INITIALIZER;
+
+    if (!imapd_utf8_names(s))
+        return xstrdup(name);
+    if (!utf8_name_chars_ok(name) ||
+        utf8_nfc(name, strlen(name), &norm) < 0 ||
+        utf7_encode(buf_cstring(&norm), &out) < 0) {
+        buf_free(&norm);
+        buf_free(&out);
+        return NULL;
+    }
+    buf_free(&norm);
+    return buf_release(&out);
+}
+
+char *imapd_name_to_wire(const struct imapd_session *s, const char *name)
+{
+    struct buf out = BUF_INITIALIZER;
+
+    if (!imapd_utf8_names(s) || utf7_decode(name, &out) < 0) {
+        buf_free(&out);
+        return xstrdup(name);
+    }
+    return buf_release(&out);
+}
+
+char *imapd_name_normalized(const struct imapd_session *s, const char *name)
+{
+    struct buf norm = BUF_INITIALIZER;
+
+    if (!imapd_utf8_names(s) || utf8_nfc(name, strlen(name), &norm) < 0 ||
+        !strcmp(buf_cstring(&norm), name)) {
+        buf_free(&norm);
+        return NULL;
+    }
+    return buf_release(&norm);
+}
+
+/* The internal name of wire name `extname`, or NULL. */
+static char *wire_to_intname(const struct imapd_session *s,
+                             const char *extname, int normalize)
+{
+    struct buf raw = BUF_INITIALIZER;
+    char *stored, *intname;
+
+    if (normalize) {
+        stored = imapd_name_from_wire(s, extname);
+    }
+    else {
+        if (!utf8_name_chars_ok(extname) || utf7_encode(extname, &raw) < 0) {
+            buf_free(&raw);
+            return NULL;
+        }
+        stored = buf_release(&raw);
+    }
+    if (!stored)
+        return NULL;
+    intname = mboxname_from_external(&s->ns, stored, s->userid);
+    free(stored);
+    return intname;
+}
+
+char *imapd_mailbox_intname(const struct imapd_session *s,
+                            const char *extname)
+{
+    return wire_to_intname(s, extname, 1);
+}
+
 enum imapd_error imapd_mailbox_resolve(struct imapd_session *s,
                                        const char *extname,
                                        struct imapd_mbox *mb)
@@ -307,10 +393,24 @@ enum imapd_error imapd_mailbox_resolve(struct imapd_session *s,
     int r;
 
     memset(mb, 0, sizeof(*mb));
-    mb->intname = mboxname_from_external(&s->ns, extname, s->userid);
+    mb->intname = wire_to_intname(s, extname, 1);
     if (!mb->intname)
         return IMAPD_ERR_BADNAME;
     r = mboxlist_lookup(mb->intname, &mb->entry);
+    if (r == MBOXLIST_NOTFOUND && imapd_utf8_names(s)) {
+        /* A name made in modified UTF-7 by an IMAP4rev1 client need not
+         * be in NFC: as the client spelt it, it may still be there. */
+        char *raw = wire_to_intname(s, extname, 0);
+
+        if (raw && strcmp(raw, mb->intname) &&
+            mboxlist_lookup(raw, &mb->entry) == 0) {
+            free(mb->intname);
+            mb->intname = raw;
+            raw = NULL;
+            r = 0;
+        }
+        free(raw);
+    }
     if (r == MBOXLIST_NOTFOUND) {
         memset(&mb->entry, 0, sizeof(mb->entry));
         return IMAPD_ERR_OK;
@@ -379,6 +479,29 @@ void imapd_print_astring(struct protstream *p, const char *name)
         return;
     }
     imapd_print_string(p, name);
+}
+
+void imapd_print_mailbox(struct imapd_session *s, const char *name)
+{
+    const unsigned char *c;
+    size_t len = strlen(name);
+    int quotable = imapd_utf8_names(s) && utf8_has8bit(name) && len < 1024 &&
+                   utf8_valid(name, len);
+
+    for (c = (const unsigned char *)name; *c && quotable; c++)
+        if (*c == '\r' || *c == '\n')
+            quotable = 0;
+    if (!quotable) {
+        imapd_print_astring(s->prot, name);
+        return;
+    }
+    prot_putc('"', s->prot);
+    for (c = (const unsigned char *)name; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            prot_putc('\\', s->prot);
+        prot_putc((char)*c, s->prot);
+    }
+    prot_putc('"', s->prot);
 }
 
 void imapd_print_string(struct protstream *p, const char *str)

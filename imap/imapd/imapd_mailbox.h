@@ -90,7 +90,8 @@ struct imapd_mbox {
         NULL, { NULL, 0, NULL, NULL, 0, NULL }, 0, 0, 0                        \
     }
 
-/* Resolve `extname` for the session.  IMAPD_ERR_OK with mb filled
+/* Resolve `extname` (a wire name, see below) for the session.
+ * IMAPD_ERR_OK with mb filled
  * (exists set or not: CREATE wants an absent name); IMAPD_ERR_BADNAME
  * when the name cannot be represented; IMAPD_ERR_IOERROR.  A mailbox the
  * session may not see is reported as absent (exists 0, entry empty). */
@@ -124,13 +125,45 @@ void imapd_mailbox_ops(const struct imapd_session *s,
 /* The acl_subject of the session (valid while the session lives). */
 void imapd_mailbox_subject(const struct imapd_session *s,
                            struct acl_subject *who);
-/* External name of `intname` for this session, or NULL (new memory). */
+/* External name of `intname` for this session as its client sees it
+ * (UTF-8 for a UTF-8 session, see below), or NULL (new memory). */
 char *imapd_mailbox_extname(const struct imapd_session *s,
                             const char *intname);
 /* Internal name of the session user's INBOX (new memory). */
 char *imapd_mailbox_inbox(const struct imapd_session *s);
 /* Directory of a mailbox record into `path`; 0 or a MBOXLIST_* code. */
 int imapd_mailbox_path(const struct mboxlist_entry *entry, struct buf *path);
+
+/* --- names on the wire (RFC 6855 section 3, RFC 9051 section 5.1) ---
+ * Names are kept, and handled by mboxname.h, in modified UTF-7.  Once a
+ * session has enabled UTF8=ACCEPT or IMAP4rev2 its client sends and
+ * receives them in UTF-8 instead; imapd_mailbox_resolve() and
+ * imapd_mailbox_extname() convert, so that commands only ever hold
+ * names in the session's own form ("wire names"). */
+
+/* Does the session speak UTF-8 mailbox names? */
+int imapd_utf8_names(const struct imapd_session *s);
+/* A wire name (or LIST pattern) in modified UTF-7 (new memory): for a
+ * UTF-8 session NFC-normalised and encoded, NULL when it is not UTF-8 or
+ * holds a character names may not (controls, U+2028, U+2029); else a
+ * copy. */
+char *imapd_name_from_wire(const struct imapd_session *s, const char *name);
+/* A modified UTF-7 name as the session's client sees it (new memory):
+ * UTF-8 for a UTF-8 session (a name that is not canonical modified
+ * UTF-7 is left as it is), else a copy. */
+char *imapd_name_to_wire(const struct imapd_session *s, const char *name);
+/* The internal name of a wire name (NFC-normalised for a UTF-8
+ * session), or NULL when it cannot be represented (new memory).  For
+ * names that are not mailboxes, such as quota roots. */
+char *imapd_mailbox_intname(const struct imapd_session *s,
+                            const char *extname);
+/* The NFC form of a UTF-8 session's wire name when it differs from
+ * `name` (RFC 9051 6.3.4 OLDNAME), else NULL (new memory). */
+char *imapd_name_normalized(const struct imapd_session *s, const char *name);
+/* Write a mailbox name (or other client text) for the session: as
+ * imapd_print_astring(), but UTF-8 goes in a quoted string, not a
+ * literal, when the session accepts it (RFC 6855 section 3). */
+void imapd_print_mailbox(struct imapd_session *s, const char *name);
 
 /* Write `name` as an IMAP astring/mailbox: an atom when it is one,
  * else a quoted string, else (CR, LF, 8-bit, over 1000 bytes) a

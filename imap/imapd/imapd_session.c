@@ -55,6 +55,16 @@ int imapd_settings_init(struct imapd_settings *st, struct buf *err)
     st->imapidresponse = config_getswitch(IMAPOPT_IMAPIDRESPONSE);
     st->imapidlog = config_getswitch(IMAPOPT_IMAPIDLOG);
     st->reverselookups = config_getswitch(IMAPOPT_REVERSELOOKUPS);
+    {
+        const char *subs = config_getstring(IMAPOPT_SUBMITSERVERS);
+        strarray_t *list = strarray_split(subs ? subs : "", " ,");
+
+        strarray_fini(&st->submitservers);
+        for (int i = 0; i < list->count; i++)
+            if (*list->data[i])
+                strarray_append(&st->submitservers, list->data[i]);
+        strarray_free(&list);
+    }
     if (imapd_mailbox_settings_init(&st->mbox, err) < 0) {
         /* Sessions still work; the mailbox commands will not. */
         log_error("imapd: %s", buf_cstring(err));
@@ -76,6 +86,7 @@ void imapd_settings_fini(struct imapd_settings *st)
 {
     xfree(st->servername);
     imapd_mailbox_settings_fini(&st->mbox);
+    strarray_fini(&st->submitservers);
     if (st->tls_ctx)
         SSL_CTX_free(st->tls_ctx);
     st->tls_ctx = NULL;
@@ -180,6 +191,21 @@ void imapd_session_login(struct imapd_session *s, const char *userid)
     /* One ID before login, one after (RFC 2971 allows more; Cyrus asks
      * for no more than one per state). */
     s->did_id = 0;
+}
+
+int imapd_session_logout_user(struct imapd_session *s)
+{
+    free(s->userid);
+    s->userid = NULL;
+    s->isadmin = 0;
+    s->state = IMAPD_NOTAUTH;
+    s->enabled = 0;
+    s->parse.allow_utf8 = 0;
+    memset(&s->ns, 0, sizeof(s->ns));
+    strarray_fini(&s->groups);
+    s->did_id = 0;
+    /* A fresh SASL exchange, keeping what TLS told it. */
+    return saslserver_reset(s->sasl) < 0 ? -1 : 0;
 }
 
 void imapd_failed_login_pause(const struct imapd_session *s)

@@ -52,6 +52,8 @@ struct index_view {
     int excl;                   /* inside index_lock_exclusive */
     int condstore;              /* report MODSEQ (and UID) in FETCH */
     int qresync;                /* report VANISHED, not EXPUNGE */
+    int rev2;                   /* IMAP4rev2: no \Recent, UID in FETCH */
+    struct seqset searchres;    /* SEARCHRES "$", as UIDs (RFC 5182) */
     struct stat st;             /* cyrus.index at the last refresh */
 };
 
@@ -225,6 +227,7 @@ void index_close(struct index_view **vp)
     if (!v->isowner)
         seendata_fini(&v->sd);
     mailbox_close(&v->mb);
+    seqset_fini(&v->searchres);
     free(v->msgs);
     free(v->intname);
     free(v->userid);
@@ -367,6 +370,17 @@ int index_parse_set(const struct index_view *v, const char *s, int usinguid,
     uint32_t maxval;
     size_t i;
 
+    if (!strcmp(s, "$")) {
+        /* The saved result names the same messages whether used as
+         * sequence numbers or UIDs; expunged ones are no longer found. */
+        for (uint32_t uid = seqset_first(&v->searchres); uid;
+             uid = seqset_next(&v->searchres, uid)) {
+            uint32_t msgno = index_msgno(v, uid);
+            if (msgno)
+                seqset_add(msgnos, msgno);
+        }
+        return 0;
+    }
     if (usinguid)
         maxval = v->count ? v->msgs[v->count - 1].uid : 0;
     else
@@ -395,6 +409,19 @@ int index_parse_set(const struct index_view *v, const char *s, int usinguid,
     }
     seqset_fini(&in);
     return 0;
+}
+
+void index_set_searchres(struct index_view *v, const struct seqset *uids)
+{
+    seqset_reset(&v->searchres);
+    for (size_t i = 0; uids && i < uids->count; i++)
+        seqset_add_range(&v->searchres, uids->ranges[i].low,
+                         uids->ranges[i].high);
+}
+
+const struct seqset *index_searchres(const struct index_view *v)
+{
+    return &v->searchres;
 }
 
 /* --- records --- */
@@ -520,7 +547,7 @@ void index_write_flags(const struct index_view *v, uint32_t msgno,
             sep = " ";
         }
     }
-    if (m->recent) {
+    if (m->recent && !v->rev2) {
         buf_appendcstr(out, sep);
         buf_appendcstr(out, "\\Recent");
         sep = " ";
@@ -921,9 +948,11 @@ void index_report(struct index_view *v, struct protstream *out,
         v->told_exists = v->count;
     }
     if (v->nrecent != v->told_recent) {
-        prot_printf(out, "* %u RECENT\r\n", v->nrecent);
+        if (!v->rev2)
+            prot_printf(out, "* %u RECENT\r\n", v->nrecent);
         v->told_recent = v->nrecent;
     }
+    uid |= v->rev2;
     for (i = 0; v->nchanged && i < v->count; i++) {
         struct index_msg *m = &v->msgs[i];
 
@@ -973,6 +1002,11 @@ void index_set_condstore(struct index_view *v, int condstore, int qresync)
 {
     v->condstore = condstore || qresync;
     v->qresync = qresync;
+}
+
+void index_set_imap4rev2(struct index_view *v, int rev2)
+{
+    v->rev2 = rev2 != 0;
 }
 
 /* Every UID of [lo, hi] not in the view, into *out. */

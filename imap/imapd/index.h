@@ -95,13 +95,19 @@ const struct index_msg *index_msg(const struct index_view *v, uint32_t msgno);
 uint32_t index_uid(const struct index_view *v, uint32_t msgno);
 /* The sequence number of `uid`, or 0 (binary search). */
 uint32_t index_msgno(const struct index_view *v, uint32_t uid);
-/* Turn a sequence set as the client wrote it into the set of sequence
- * numbers it names.  `usinguid`: a UID set ("*" is the highest UID in
+/* Turn a sequence set as the client wrote it (or "$", see below) into
+ * the set of sequence numbers it names.  `usinguid`: a UID set ("*" is the highest UID in
  * the view; UIDs not in the view are ignored).  Otherwise "*" is
  * index_count(), and a number over it fails.  0, -1 syntax, -2 a
  * message number out of range. */
 int index_parse_set(const struct index_view *v, const char *s, int usinguid,
                     struct seqset *msgnos);
+/* SEARCHRES (RFC 5182): the saved search result "$", kept as UIDs for
+ * the life of the view (so SELECT resets it and expunged messages drop
+ * out).  index_parse_set() resolves "$" to the sequence numbers of the
+ * saved messages still in the view, whether `usinguid` or not. */
+void index_set_searchres(struct index_view *v, const struct seqset *uids);
+const struct seqset *index_searchres(const struct index_view *v);
 
 /* --- records, cache, message bytes --- */
 /* Shared lock for a batch of reads below; nests. */
@@ -160,6 +166,10 @@ int index_expunge_uids(struct index_view *v, const struct seqset *uids,
  * sends (`condstore`) and reports expunges as "* VANISHED uids" rather
  * than "* n EXPUNGE" (`qresync`). */
 void index_set_condstore(struct index_view *v, int condstore, int qresync);
+/* IMAP4rev2 (RFC 9051 appendix E, items 12 and 21): no \Recent in flag
+ * lists and no "* n RECENT", and UID in every FETCH index_report()
+ * sends. */
+void index_set_imap4rev2(struct index_view *v, int rev2);
 /* The UIDs for "* VANISHED (EARLIER)": those in `uids` (at most
  * UIDNEXT-1) that are not in the view and were expunged with a modseq
  * above `since`.  When the store has pruned expunges newer than `since`

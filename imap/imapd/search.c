@@ -39,6 +39,9 @@ enum search_op {
     OP_BODY,
     OP_TEXT,
     OP_MODSEQ,      /* RFC 7162 3.1.5: modseq >= `modseq` */
+    OP_OLDER,       /* RFC 5032: internal date <= `t0` */
+    OP_YOUNGER,     /* RFC 5032: internal date >= `t0` */
+    OP_SAVED,       /* RFC 5182 "$": UID in the bound saved result */
 };
 
 /* Relative cost of deciding a node: AND lists run cheapest first. */
@@ -60,6 +63,7 @@ struct search_node {
     char *str;                          /* set text, keyword, field name */
     struct seqset set;
     struct charset_search *pat;
+    const struct seqset *saved;         /* OP_SAVED, from search_bind_saved */
 };
 
 struct search_program {
@@ -425,6 +429,7 @@ enum key_kind {
     K_NOT,
     K_OR,
     K_MODSEQ,
+    K_WITHIN,       /* nz-number of seconds */
 };
 
 static const struct key_def {
@@ -452,6 +457,7 @@ static const struct key_def {
     { "NEW", K_NEW, OP_AND, 0, 0, NULL },
     { "NOT", K_NOT, OP_NOT, 0, 0, NULL },
     { "OLD", K_SIMPLE, OP_RECENT, 0, 1, NULL },
+    { "OLDER", K_WITHIN, OP_OLDER, 0, 0, NULL },
     { "ON", K_DATE, OP_ON, 0, 0, NULL },
     { "OR", K_OR, OP_OR, 0, 0, NULL },
     { "RECENT", K_SIMPLE, OP_RECENT, 0, 0, NULL },
@@ -471,6 +477,7 @@ static const struct key_def {
     { "UNFLAGGED", K_SIMPLE, OP_FLAG, FLAG_FLAGGED, 1, NULL },
     { "UNKEYWORD", K_KEYWORD, OP_KEYWORD, 0, 1, NULL },
     { "UNSEEN", K_SIMPLE, OP_FLAG, FLAG_SEEN, 1, NULL },
+    { "YOUNGER", K_WITHIN, OP_YOUNGER, 0, 0, NULL },
 };
 
 static int compare_key(const void *name, const void *elem)
@@ -507,6 +514,11 @@ static int parse_named_key(struct parser *p, struct search_node **out,
     uint32_t num;
     int ymd;
 
+    if (!strcmp(word, "$")) {
+        n = *out = node_new(OP_SAVED);
+        node_finish(n);
+        return c;
+    }
     if (isdigit((unsigned char)word[0]) || word[0] == '*') {
         n = *out = node_new(OP_SEQ);
         c = parse_set(p, n, c, word);
@@ -586,10 +598,24 @@ static int parse_named_key(struct parser *p, struct search_node **out,
         n->num = num;
         node_finish(n);
         return c;
+    case K_WITHIN:
+        if ((c = parse_number_arg(p, def->name, &num)) < 0)
+            return c;
+        if (!num)
+            return syntax(p, c, "Invalid number in %s", def->name);
+        n = *out = node_new(def->op);
+        n->t0 = (int64_t)time(NULL) - num;
+        node_finish(n);
+        return c;
     case K_UID:
         c = imapparse_word(p->ctx, &p->word);
         if (c < 0)
             return c;
+        if (!strcmp(buf_cstring(&p->word), "$")) {
+            n = *out = node_new(OP_SAVED);
+            node_finish(n);
+            return c;
+        }
         n = *out = node_new(OP_UID);
         c = parse_set(p, n, c, buf_cstring(&p->word));
         node_finish(n);
@@ -678,12 +704,99 @@ static int parse_charset(struct parser *p)
     return c;
 }
 
+static const struct {
+    const char *name;
+    unsigned bit;
+} return_opts[] = {
+    { "MIN", SEARCH_RETURN_MIN },
+    { "MAX", SEARCH_RETURN_MAX },
+    { "ALL", SEARCH_RETURN_ALL },
+    { "COUNT", SEARCH_RETURN_COUNT },
+    { "SAVE", SEARCH_RETURN_SAVE },
+};
+
+int search_parse_return(struct imapparse_ctx *ctx, struct search_return *ret)
+{
+    struct buf word = BUF_INITIALIZER;
+    int c = prot_getc(ctx->prot);
+    size_t i;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->present = 1;
+    if (c != '(') {
+        if (c == EOF)
+            return IMAPPARSE_EOF;
+        prot_ungetc(c, ctx->prot);
+        ctx->line_ended = 0;
+        snprintf(ctx->error, sizeof(ctx->error),
+                 "Missing '(' after RETURN");
+        return IMAPPARSE_SYNTAX;
+    }
+    c = prot_getc(ctx->prot);
+    if (c == ')')
+        goto end;
+    prot_ungetc(c, ctx->prot);
+    for (;;) {
+        c = imapparse_atom(ctx, &word);
+        if (c < 0)
+            goto out;
+        for (i = 0; i < sizeof(return_opts) / sizeof(return_opts[0]); i++)
+            if (!strcasecmp(buf_cstring(&word), return_opts[i].name))
+                break;
+        if (i == sizeof(return_opts) / sizeof(return_opts[0]) ||
+            (c != ' ' && c != ')')) {
+            prot_ungetc(c, ctx->prot);
+            ctx->line_ended = 0;
+            snprintf(ctx->error, sizeof(ctx->error),
+                     "Invalid search return option %.100s",
+                     buf_cstring(&word));
+            c = IMAPPARSE_SYNTAX;
+            goto out;
+        }
+        ret->opts |= return_opts[i].bit;
+        if (c == ')')
+            break;
+    }
+end:
+    /* RFC 4731 3.1: an empty list asks for ALL. */
+    if (!ret->opts)
+        ret->opts = SEARCH_RETURN_ALL;
+    c = prot_getc(ctx->prot);
+    if (c == EOF)
+        c = IMAPPARSE_EOF;
+out:
+    buf_free(&word);
+    return c;
+}
+
+/* A charset named before the keys (SORT, THREAD): NULL in *out for the
+ * ones strings are already in, SEARCH_BADCHARSET when unknown. */
+static int preset_charset(struct parser *p, const char *cs, int c)
+{
+    if (!strcasecmp(cs, "US-ASCII") || !strcasecmp(cs, "UTF-8"))
+        return c;
+    if (!charset_is_known(cs)) {
+        prot_ungetc(c, p->ctx->prot);
+        p->ctx->line_ended = 0;
+        return SEARCH_BADCHARSET;
+    }
+    p->charset = xstrdup(cs);
+    return c;
+}
+
 int search_parse(struct imapparse_ctx *ctx, int c,
                  struct search_program **progp)
 {
+    return search_parse_ext(ctx, c, NULL, NULL, progp);
+}
+
+int search_parse_ext(struct imapparse_ctx *ctx, int c,
+                     struct search_return *ret, const char *charset,
+                     struct search_program **progp)
+{
     struct parser p;
     struct search_node *and, *child = NULL;
-    int first = 1;
+    int first = !charset, may_return = ret && !ret->present;
 
     memset(&p, 0, sizeof(p));
     p.ctx = ctx;
@@ -695,6 +808,8 @@ int search_parse(struct imapparse_ctx *ctx, int c,
         c = syntax(&p, c, "Missing search criteria%s", "");
         goto done;
     }
+    if (charset && (c = preset_charset(&p, charset, c)) < 0)
+        goto done;
     for (;;) {
         c = prot_getc(ctx->prot);
         if (c == EOF) {
@@ -703,10 +818,26 @@ int search_parse(struct imapparse_ctx *ctx, int c,
         }
         prot_ungetc(c, ctx->prot);
         if (c == '(') {
+            may_return = 0;
             c = parse_key(&p, &child, 0);
         } else {
             if ((c = read_key_word(&p)) < 0)
                 goto done;
+            if (may_return && !strcasecmp(buf_cstring(&p.word), "RETURN")) {
+                may_return = 0;
+                if (c != ' ') {
+                    c = syntax(&p, c, "Missing argument to %s", "RETURN");
+                    goto done;
+                }
+                if ((c = search_parse_return(ctx, ret)) < 0)
+                    goto done;
+                if (c != ' ') {
+                    c = syntax(&p, c, "Missing search criteria%s", "");
+                    goto done;
+                }
+                continue;
+            }
+            may_return = 0;
             if (first && !strcasecmp(buf_cstring(&p.word), "CHARSET")) {
                 first = 0;
                 if (c != ' ') {
@@ -778,6 +909,20 @@ void search_bind(struct search_program *prog, uint32_t maxmsgno,
                  uint32_t maxuid, const strarray_t *user_flags)
 {
     bind_node(prog->root, maxmsgno, maxuid, user_flags);
+}
+
+static void bind_saved(struct search_node *n, const struct seqset *uids)
+{
+    for (; n; n = n->next) {
+        if (n->op == OP_SAVED)
+            n->saved = uids;
+        bind_saved(n->child, uids);
+    }
+}
+
+void search_bind_saved(struct search_program *prog, const struct seqset *uids)
+{
+    bind_saved(prog->root, uids);
 }
 
 /* --- matching --- */
@@ -994,6 +1139,12 @@ static int eval(struct search_node *n, const struct search_msg *m,
         return match_body(n, src, 1);
     case OP_MODSEQ:
         return rec->modseq >= n->modseq;
+    case OP_OLDER:
+        return rec->internaldate <= n->t0;
+    case OP_YOUNGER:
+        return rec->internaldate >= n->t0;
+    case OP_SAVED:
+        return n->saved && seqset_contains(n->saved, rec->uid);
     }
     return 0;
 }

@@ -23,6 +23,9 @@
  * BEFORE/ON/SINCE compare the internal date's calendar day in the
  * server's time zone, as Cyrus does; SENTBEFORE/SENTON/SENTSINCE compare
  * the day written in the Date: header, disregarding time and zone.
+ * OLDER and YOUNGER (RFC 5032) compare the internal date with the time
+ * the criteria were parsed, to the second.  "$" and "UID $" (RFC 5182)
+ * stand for the saved search result, bound with search_bind_saved().
  */
 #ifndef IMAP_IMAPD_SEARCH_H
 #define IMAP_IMAPD_SEARCH_H
@@ -33,6 +36,7 @@
 #include "imap/store/message.h"
 #include "lib/buf.h"
 #include "lib/imapparse.h"
+#include "lib/seqset.h"
 #include "lib/strarray.h"
 
 /* search_parse() result beyond the tokenizer's IMAPPARSE_* codes. */
@@ -71,10 +75,36 @@ struct search_source {
  * only on success. */
 int search_parse(struct imapparse_ctx *ctx, int c,
                  struct search_program **progp);
+
+/* ESEARCH result options (RFC 4731; SAVE from RFC 5182 SEARCHRES). */
+enum search_return_opt {
+    SEARCH_RETURN_MIN = 1 << 0,
+    SEARCH_RETURN_MAX = 1 << 1,
+    SEARCH_RETURN_ALL = 1 << 2,
+    SEARCH_RETURN_COUNT = 1 << 3,
+    SEARCH_RETURN_SAVE = 1 << 4,
+};
+struct search_return {
+    int present;        /* "RETURN (...)" was given */
+    unsigned opts;      /* enum search_return_opt bits; "()" gives ALL */
+};
+/* Read "(" [opt *(SP opt)] ")" after "RETURN SP" into *ret; returns the
+ * character after ")" or an IMAPPARSE_* error as search_parse() does. */
+int search_parse_return(struct imapparse_ctx *ctx, struct search_return *ret);
+/* search_parse() with two additions: when `ret` is non-NULL and not yet
+ * `present`, "RETURN (...)" may come first and fills *ret; when
+ * `charset` is non-NULL it is the charset SORT and THREAD name before
+ * the keys (no "CHARSET" word then), SEARCH_BADCHARSET if unknown. */
+int search_parse_ext(struct imapparse_ctx *ctx, int c,
+                     struct search_return *ret, const char *charset,
+                     struct search_program **progp);
 /* Resolve "*" in sequence sets against `maxmsgno` and in UID sets
  * against `maxuid`, and keywords against the mailbox's `user_flags`. */
 void search_bind(struct search_program *prog, uint32_t maxmsgno,
                  uint32_t maxuid, const strarray_t *user_flags);
+/* Resolve "$" (RFC 5182) to the saved result, a set of UIDs that must
+ * outlive the matching; without it "$" matches nothing. */
+void search_bind_saved(struct search_program *prog, const struct seqset *uids);
 /* Non-zero if the message matches (bind first). */
 int search_match(struct search_program *prog, const struct search_msg *m,
                  const struct search_source *src);

@@ -162,7 +162,7 @@ static void test_dispatch(void)
 {
     struct imapd_settings st;
     static const char *const expected[] = {
-        "* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE LOGINDISABLED *",
+        "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE LOGINDISABLED *",
         "a OK Completed",
         "* BAD Invalid tag",
         "* BAD Invalid tag",
@@ -181,7 +181,7 @@ static void test_dispatch(void)
         "* ID (\"name\" \"" PACKAGE_NAME "\" \"version\" \"" PACKAGE_VERSION "\")",
         "n OK Completed",
         "o OK NIL",
-        "* CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE LOGINDISABLED *",
+        "* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE LOGINDISABLED *",
         "q OK Completed",
         "r BAD Unrecognized command",
         "* BYE LOGOUT received",
@@ -220,7 +220,7 @@ static void test_literal_minus(void)
 {
     struct imapd_settings st;
     static const char *const expected[] = {
-        "* OK [CAPABILITY IMAP4rev1 LITERAL- ID ENABLE *",
+        "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL- ID ENABLE *",
         "* BYE LOGOUT received",
         "a OK Completed",
         NULL
@@ -236,7 +236,7 @@ static void test_authenticate_cancel(void)
 {
     struct imapd_settings st;
     static const char *const expected[] = {
-        "* OK [CAPABILITY IMAP4rev1 LITERAL+ ID ENABLE *",
+        "* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ ID ENABLE *",
         "a BAD Missing required argument to Authenticate",
         "b NO no mechanism available",
         "c BAD Invalid base64 data",

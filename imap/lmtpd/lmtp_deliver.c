@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -522,7 +523,8 @@ static enum lmtp_status get_stage(struct delivery *d, const char *partition,
         return slot->status;
     }
     buf_printf(&dir, "%s/stage.", pdir);
-    if (cyrus_mkdir_p(buf_cstring(&dir), 0750) < 0) {
+    if (mkdir(buf_cstring(&dir), 0750) < 0 && errno != EEXIST &&
+        cyrus_mkdir_p(buf_cstring(&dir), 0750) < 0) {
         log_error("lmtpd: cannot create %s", buf_cstring(&dir));
         buf_free(&dir);
         return slot->status;
@@ -541,7 +543,6 @@ static enum lmtp_status deliver_one(struct delivery *d, const char *mailbox,
 {
     struct mboxlist_entry e;
     struct buf path = BUF_INITIALIZER;
-    struct mailbox *mb = NULL;
     struct stage_slot *slot = NULL;
     struct lmtp_group_args ga;
     enum lmtp_status status;
@@ -560,24 +561,16 @@ static enum lmtp_status deliver_one(struct delivery *d, const char *mailbox,
         status = LMTP_IOERROR;
         goto out;
     }
-    r = mailbox_open(buf_cstring(&path), &mb);
-    if (r) {
-        log_error("lmtpd: cannot open %s: %s", mailbox, mailbox_strerror(r));
-        status = r == MAILBOX_LOCKED ? LMTP_LOCKED : LMTP_IOERROR;
-        goto out;
-    }
     memset(&ga, 0, sizeof(ga));
-    ga.mb = mb;
+    ga.mbdir = buf_cstring(&path);
     ga.mailbox = mailbox;
-    ga.uniqueid = mailbox_uniqueid(mb);
+    ga.uniqueid = e.uniqueid;
     ga.stagedir = slot->stagedir;
     ga.stagepath = append_stage_path(slot->stage);
     ga.ignorequota = ignorequota;
     ga.strict_quota = d->st->strict_quota;
     status = lmtp_group_append(&ga, uid);
 out:
-    if (mb)
-        mailbox_close(&mb);
     buf_free(&path);
     mboxlist_entry_fini(&e);
     return status;

@@ -7,8 +7,10 @@
  *
  *   1. its staged message (already fsync'd, outside any lock, in parallel
  *      with the other processes) is hard-linked as a "ticket" into the
- *      mailbox's queue directory <partition>/stage./q.<uniqueid>/;
- *   2. it waits for the mailbox lock;
+ *      mailbox's queue directory <partition>/stage./q.<uniqueid>/, before
+ *      the mailbox is even opened, so that whoever holds the lock next
+ *      finds as many tickets as possible;
+ *   2. it opens the mailbox and waits for its lock;
  *   3. holding it, it looks for its ticket's result file: if another
  *      process has meanwhile appended the message, it takes the result
  *      and is done;
@@ -139,8 +141,8 @@ static enum lmtp_status status_of_append(int r)
 }
 
 /* Append every ticket to the locked mailbox in one transaction. */
-static void lead(const struct lmtp_group_args *a, const char *qdir,
-                 struct ticket *t, int n)
+static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
+                 const char *qdir, struct ticket *t, int n)
 {
     int64_t used[QUOTA_NUMRESOURCES] = { 0 };
     char *root = quota_findroot(a->mailbox);
@@ -173,7 +175,7 @@ static void lead(const struct lmtp_group_args *a, const char *qdir,
         if (!r) {
             info.internaldate = (int64_t)time(NULL);
             info.cache = &cache;
-            r = mailbox_append_message(a->mb, path, &info, &rec);
+            r = mailbox_append_message(mb, path, &info, &rec);
             if (r) {
                 log_error("lmtpd: append to %s: %s", a->mailbox,
                           mailbox_strerror(r));
@@ -191,11 +193,11 @@ static void lead(const struct lmtp_group_args *a, const char *qdir,
     }
     buf_free(&cache);
     if (appended) {
-        r = mailbox_commit(a->mb);
+        r = mailbox_commit(mb);
         if (r) {
             log_error("lmtpd: commit to %s: %s", a->mailbox,
                       mailbox_strerror(r));
-            mailbox_abort(a->mb);
+            mailbox_abort(mb);
             for (int i = 0; i < n; i++)
                 if (t[i].status == LMTP_OK)
                     t[i].status = LMTP_IOERROR;
@@ -254,10 +256,19 @@ static int read_result(const char *tpath, enum lmtp_status *status,
     return found;
 }
 
+/* mkdir -p, cheap when the directory is there (the usual case). */
+static int ensure_dir(const char *path)
+{
+    if (mkdir(path, 0750) == 0 || errno == EEXIST)
+        return 0;
+    return cyrus_mkdir_p(path, 0750);
+}
+
 enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
                                    uint32_t *uid)
 {
     static unsigned seq;
+    struct mailbox *mb = NULL;
     struct buf qdir = BUF_INITIALIZER, tpath = BUF_INITIALIZER;
     enum lmtp_status status = LMTP_IOERROR;
     strarray_t names = STRARRAY_INITIALIZER;
@@ -265,7 +276,7 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     int r, n = 0, mine = -1;
 
     buf_printf(&qdir, "%s/q.%s", a->stagedir, a->uniqueid);
-    if (cyrus_mkdir_p(buf_cstring(&qdir), 0750) < 0) {
+    if (ensure_dir(buf_cstring(&qdir)) < 0) {
         log_error("lmtpd: cannot create %s: %s", buf_cstring(&qdir),
                   strerror(errno));
         goto out;
@@ -279,15 +290,21 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
         goto out;
     }
 
-    r = mailbox_lock_exclusive(a->mb);
+    r = mailbox_open(a->mbdir, &mb);
+    if (!r)
+        r = mailbox_lock_exclusive(mb);
     if (r) {
         log_error("lmtpd: cannot lock %s: %s", a->mailbox, mailbox_strerror(r));
+        /* A leader may have taken the ticket meanwhile: its result
+         * stands. */
+        if (read_result(buf_cstring(&tpath), &status, uid))
+            goto out;
         unlink(buf_cstring(&tpath));
         status = r == MAILBOX_LOCKED ? LMTP_LOCKED : LMTP_IOERROR;
         goto out;
     }
     if (read_result(buf_cstring(&tpath), &status, uid)) {
-        mailbox_unlock(a->mb);
+        mailbox_unlock(mb);
         goto out;
     }
 
@@ -309,7 +326,7 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
         t[n].ignorequota = a->ignorequota;
         mine = n++;
     }
-    lead(a, buf_cstring(&qdir), t, n);
+    lead(a, mb, buf_cstring(&qdir), t, n);
     for (int i = 0; i < n; i++) {
         char *p = strconcat(buf_cstring(&qdir), "/", t[i].name, (char *)NULL);
         if (i != mine)
@@ -317,13 +334,15 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
         unlink(p);
         free(p);
     }
-    mailbox_unlock(a->mb);
+    mailbox_unlock(mb);
     status = t[mine].status;
     *uid = t[mine].uid;
     if (n > 1)
         log_debug("lmtpd: group commit of %d messages to %s", n, a->mailbox);
 
 out:
+    if (mb)
+        mailbox_close(&mb);
     for (int i = 0; t && i < n; i++)
         free(t[i].name);
     free(t);

@@ -11,10 +11,8 @@
 
 #include "imap/lmtpd/lmtpd.h"
 
-struct mailbox;
-
 struct lmtp_group_args {
-    struct mailbox *mb;        /* open, unlocked */
+    const char *mbdir;         /* the mailbox's directory */
     const char *mailbox;       /* internal name (quota root lookup, log) */
     const char *uniqueid;      /* names the mailbox's queue */
     const char *stagedir;      /* <partition>/stage. of the mailbox */
