@@ -235,6 +235,7 @@ class Instance:
             self.services.extend(services)
 
         self.proc = None
+        self.stopped = False
         self.logf = None
 
     # --- configuration ------------------------------------------------------
@@ -347,6 +348,7 @@ class Instance:
     def spawn(self):
         """Write the configuration and start master without waiting."""
         self.write_config()
+        self.stopped = False
         self.logf = open(self.logfile, "ab")
         self.proc = subprocess.Popen(self.master_argv(), stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=subprocess.STDOUT,
@@ -385,10 +387,12 @@ class Instance:
 
     def stop(self, timeout=STOP_TIMEOUT):
         """SIGTERM master and wait; SIGKILL and fail if it does not exit."""
-        if self.proc is None:
+        if self.proc is None or self.stopped:
             return
-        descendants = self.descendants()
+        self.stopped = True
         failed = None
+        # Only a live master's pid is surely still ours to look under.
+        descendants = self.descendants() if self.proc.poll() is None else []
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

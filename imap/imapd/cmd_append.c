@@ -398,6 +398,21 @@ static int read_catenate(struct append_cmd *ac, struct append_msg *m, int *cp)
             if (read_literal_buf(ac, c, &msg, &c) < 0)
                 goto out;
         }
+        else if (!strcasecmp(buf_cstring(&s->arg2), "UTF8")) {
+            /* RFC 6855 4: cat-part =/ "UTF8" SP "(" literal8 ")". */
+            c = prot_getc(s->prot);
+            if (c != '(' || (c = prot_getc(s->prot)) != '~') {
+                imapd_bad(s, ac->cmd, c, "Missing literal8 in Append");
+                goto out;
+            }
+            if (read_literal_buf(ac, c, &msg, &c) < 0)
+                goto out;
+            if (c != ')') {
+                imapd_bad(s, ac->cmd, c, "Missing close parenthesis in Append");
+                goto out;
+            }
+            c = prot_getc(s->prot);
+        }
         else if (!strcasecmp(buf_cstring(&s->arg2), "URL")) {
             struct imapurl u;
             int fr;
@@ -460,7 +475,7 @@ static int read_message(struct append_cmd *ac, int c, int *cp)
     struct imapd_cmd *cmd = ac->cmd;
     struct append_msg *m = add_msg(ac);
     unsigned long long len = 0;
-    int binary = 0, r;
+    int binary = 0, utf8 = 0, r;
 
     m->internaldate = (int64_t)time(NULL);
     if (c == '(') {
@@ -503,6 +518,19 @@ static int read_message(struct append_cmd *ac, int c, int *cp)
         }
         return read_catenate(ac, m, cp);
     }
+    if (c == 'U' || c == 'u') {
+        /* RFC 6855 4: "UTF8" SP "(" literal8 ")", a message whose header
+         * may hold UTF-8. */
+        prot_ungetc(c, s->prot);
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c != ' ' || strcasecmp(buf_cstring(&s->arg2), "UTF8") ||
+            (c = prot_getc(s->prot)) != '(' ||
+            (c = prot_getc(s->prot)) != '~') {
+            imapd_bad(s, cmd, c, "Missing required argument to Append");
+            return -1;
+        }
+        utf8 = 1;
+    }
     if (c != '{' && c != '~') {
         imapd_bad(s, cmd, c, "Missing required argument to Append");
         return -1;
@@ -521,6 +549,13 @@ static int read_message(struct append_cmd *ac, int c, int *cp)
     if (r == APPEND_EOF || prot_error(s->prot))
         return -1;
     c = prot_getc(s->prot);
+    if (utf8) {
+        if (c != ')') {
+            imapd_bad(s, cmd, c, "Missing close parenthesis in Append");
+            return -1;
+        }
+        c = prot_getc(s->prot);
+    }
     if (r) {
         /* NUL octets: this store keeps no binary content (RFC 3516 4.4). */
         refuse(ac, c, binary && r == APPEND_BADMESSAGE ? IMAPD_ERR_UNKNOWNCTE

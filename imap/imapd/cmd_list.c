@@ -523,8 +523,12 @@ static void list_one(struct listctx *x, int i, int childinfo)
         if (x->u.names[j].exists && is_below(x->u.names[j].ext, n->ext,
                                              x->sep))
             haschild = 1;
+    /* IMAP4rev2's LIST is the extended one (RFC 9051 6.3.9). */
     if (!n->exists || !n->selectable)
-        buf_appendcstr(&attrs, o->extended ? " \\NonExistent" : " \\Noselect");
+        buf_appendcstr(&attrs, o->extended ||
+                                       (s->enabled & IMAPD_EXT_IMAP4REV2)
+                                   ? " \\NonExistent"
+                                   : " \\Noselect");
     /* CHILDREN is implied unless the names were narrowed by a selection
      * option (the RFC 5258 examples), as Cyrus does. */
     int children = o->ret_children ||

@@ -102,6 +102,22 @@ static int read_create_params(struct imapd_session *s, struct imapd_cmd *cmd,
     return prot_getc(s->prot);
 }
 
+/* RFC 9051 6.3.4, 6.3.5: an IMAP4rev2 client that gave a name not in
+ * NFC is told the name the server used, as a LIST with OLDNAME. */
+static void oldname_list(struct imapd_session *s, const char *intname,
+                         const char *uniqueid, int exists)
+{
+    char *norm;
+
+    if (!(s->enabled & IMAPD_EXT_IMAP4REV2))
+        return;
+    norm = imapd_name_normalized(s, buf_cstring(&s->arg1));
+    if (norm)
+        imapd_list_untagged(s, intname, uniqueid, exists,
+                            buf_cstring(&s->arg1));
+    free(norm);
+}
+
 void cmd_create(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
@@ -163,6 +179,7 @@ void cmd_create(struct imapd_session *s, struct imapd_cmd *cmd)
             imapd_specialuse_set(s, created.uniqueid, buf_cstring(&canon)))
             log_error("create: %s: cannot store special use", mb.intname);
         log_notice("create: %s %s", s->userid, mb.intname);
+        oldname_list(s, mb.intname, created.uniqueid, 1);
         imapd_ok(s, cmd);
     }
     mboxlist_entry_fini(&created);
@@ -197,6 +214,7 @@ void cmd_delete(struct imapd_session *s, struct imapd_cmd *cmd)
     }
     else {
         log_notice("delete: %s %s", s->userid, mb.intname);
+        oldname_list(s, mb.intname, NULL, 0);
         imapd_ok(s, cmd);
     }
     imapd_mbox_fini(&mb);
@@ -294,7 +312,7 @@ void cmd_namespace(struct imapd_session *s, struct imapd_cmd *cmd)
 
 static const char *const status_names[STATUS_NITEMS] = {
     "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE",
-    "MAILBOXID", "HIGHESTMODSEQ",
+    "MAILBOXID", "HIGHESTMODSEQ", "DELETED",
 };
 
 /* Count RECENT and (for a reader who is not the owner) UNSEEN from the
@@ -431,6 +449,7 @@ enum imapd_error imapd_status_write(struct imapd_session *s,
         case STATUS_UNSEEN: v = unseen; break;
         case STATUS_SIZE: v = h->quota_used; break;
         case STATUS_HIGHESTMODSEQ: v = h->highestmodseq; break;
+        case STATUS_DELETED: v = h->deleted; break;
         case STATUS_MAILBOXID:
             /* RFC 8474: the mailbox's unique id, kept across renames. */
             prot_printf(s->prot, "(%s)", mailbox_uniqueid(mbox));

@@ -284,6 +284,12 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
 
     if (imapd_search_parse(s, cmd, cmd->c, &ret, NULL, &prog) < 0)
         return;
+    /* RFC 9051 6.4.4: an IMAP4rev2 SEARCH is answered with ESEARCH, ALL
+     * when no result option is given. */
+    if (!ret.present && (s->enabled & IMAPD_EXT_IMAP4REV2)) {
+        ret.present = 1;
+        ret.opts = SEARCH_RETURN_ALL;
+    }
 
     modseq = search_uses_modseq(prog);
     if (modseq)

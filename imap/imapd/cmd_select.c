@@ -41,6 +41,7 @@ void imapd_report_updates(struct imapd_session *s, struct imapd_cmd *cmd)
     uid = cmd ? cmd->uid : 0;
     index_set_condstore(s->selected, s->enabled & IMAPD_EXT_CONDSTORE,
                         s->enabled & IMAPD_EXT_QRESYNC);
+    index_set_imap4rev2(s->selected, s->enabled & IMAPD_EXT_IMAP4REV2);
     /* RFC 3501 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH, whose
      * numbers the client is still matching; we extend that to every
      * command working on sequence numbers (COPY too). */
@@ -395,16 +396,30 @@ static void do_select(struct imapd_session *s, struct imapd_cmd *cmd,
     else
         write_flag_list(s, 1);
     prot_printf(s->prot, "* %u EXISTS\r\n", index_count(s->selected));
-    prot_printf(s->prot, "* %u RECENT\r\n", index_recent(s->selected));
-    unseen = index_first_unseen(s->selected);
-    if (unseen)
-        prot_printf(s->prot, "* OK [UNSEEN %u] Ok\r\n", unseen);
+    index_set_imap4rev2(s->selected, s->enabled & IMAPD_EXT_IMAP4REV2);
+    if (s->enabled & IMAPD_EXT_IMAP4REV2) {
+        /* RFC 9051 6.3.2: a LIST instead of RECENT and UNSEEN, with
+         * OLDNAME when the name given was not in NFC. */
+        char *norm = imapd_name_normalized(s, buf_cstring(&s->arg1));
+
+        imapd_list_untagged(s, mb.intname, mb.entry.uniqueid, 1,
+                            norm ? buf_cstring(&s->arg1) : NULL);
+        free(norm);
+    }
+    else {
+        prot_printf(s->prot, "* %u RECENT\r\n", index_recent(s->selected));
+        unseen = index_first_unseen(s->selected);
+        if (unseen)
+            prot_printf(s->prot, "* OK [UNSEEN %u] Ok\r\n", unseen);
+    }
     prot_printf(s->prot, "* OK [UIDVALIDITY %u] Ok\r\n",
                 index_uidvalidity(s->selected));
     prot_printf(s->prot, "* OK [UIDNEXT %u] Ok\r\n",
                 index_uidnext(s->selected));
     prot_printf(s->prot, "* OK [MAILBOXID (%s)] Ok\r\n",
                 mailbox_uniqueid(index_mailbox(s->selected)));
+    /* URLAUTH (RFC 4467 7.1): the mechanisms GENURLAUTH offers. */
+    prot_puts(s->prot, "* OK [URLMECH INTERNAL] Ok\r\n");
     index_set_condstore(s->selected, s->enabled & IMAPD_EXT_CONDSTORE,
                         s->enabled & IMAPD_EXT_QRESYNC);
     if (s->enabled & IMAPD_EXT_CONDSTORE)

@@ -64,6 +64,10 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     if (s->state != IMAPD_NOTAUTH)
         buf_appendcstr(out, " NAMESPACE CHILDREN UIDPLUS ACL RIGHTS=kxten"
                             " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
+    /* Append and fetch extensions (cmd_append.c, cmd_fetch.c,
+     * cmd_urlauth.c). */
+    if (s->state != IMAPD_NOTAUTH)
+        buf_appendcstr(out, " MULTIAPPEND CATENATE BINARY URLAUTH");
     /* Session layers (below, RFC 4978 and RFC 8437): neither is offered
      * once compression is on, as a deflate layer cannot be taken off a
      * stream cleanly. */

@@ -189,6 +189,7 @@ enum imapd_status_item {
     STATUS_SIZE,          /* RFC 8438 */
     STATUS_MAILBOXID,     /* RFC 8474 */
     STATUS_HIGHESTMODSEQ, /* RFC 7162 */
+    STATUS_DELETED,       /* RFC 9051: messages with \Deleted */
     STATUS_NITEMS
 };
 struct imapd_status_items {

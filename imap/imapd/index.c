@@ -940,10 +940,14 @@ void index_report(struct index_view *v, struct protstream *out,
 {
     struct buf flags = BUF_INITIALIZER;
     uint32_t i;
+    int need_modseq = 0;
 
-    if (allow_expunge && v->nexpunged)
+    if (allow_expunge && v->nexpunged) {
         report_expunges(v, out);
+        need_modseq = 1;
+    }
     if (v->count != v->told_exists) {
+        need_modseq |= v->count > v->told_exists;
         prot_printf(out, "* %u EXISTS\r\n", v->count);
         v->told_exists = v->count;
     }
@@ -978,6 +982,14 @@ void index_report(struct index_view *v, struct protstream *out,
     buf_free(&flags);
     if (v->condstore && v->nexpunged)
         report_pending_modseq(v, out);
+    else if (v->condstore && need_modseq)
+        /* New messages and expunges carry no MODSEQ the client could
+         * take its HIGHESTMODSEQ from; without this a synchroniser
+         * that appended to the selected mailbox resumes from the
+         * older value and takes every message for changed (RFC 7162
+         * section 6). */
+        prot_printf(out, "* OK [HIGHESTMODSEQ %llu] Ok\r\n",
+                    (unsigned long long)v->highestmodseq);
 }
 
 int index_changed_on_disk(struct index_view *v)

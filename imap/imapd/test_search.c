@@ -574,6 +574,124 @@ static void test_modseq(void)
     tm_fini(&t);
 }
 
+/* RFC 5032 OLDER / YOUNGER against the time of parsing. */
+static void test_within(void)
+{
+    struct testmsg t;
+    time_t now = time(NULL);
+
+    tm_init(&t, plain_msg, 1, 1);
+    t.rec.internaldate = (int64_t)now - 7200;
+    CHECK_INTEQ(check("OLDER 3600", &t), 1);
+    CHECK_INTEQ(check("OLDER 86400", &t), 0);
+    CHECK_INTEQ(check("YOUNGER 86400", &t), 1);
+    CHECK_INTEQ(check("YOUNGER 3600", &t), 0);
+    CHECK_INTEQ(check("NOT YOUNGER 3600 OLDER 60", &t), 1);
+    CHECK(parse_rc("OLDER 0", &(int){0}) == NULL);
+    CHECK(parse_rc("YOUNGER", &(int){0}) == NULL);
+    CHECK(parse_rc("YOUNGER 1x", &(int){0}) == NULL);
+    tm_fini(&t);
+}
+
+/* RFC 5182 "$": the UIDs bound with search_bind_saved. */
+static void test_saved_result(void)
+{
+    struct seqset saved = SEQSET_INITIALIZER;
+    struct search_program *prog;
+    struct testmsg t;
+    int rc;
+
+    tm_init(&t, plain_msg, 3, 7);
+    seqset_add(&saved, 7);
+    static const char *const yes[] = { "$", "UID $", "OR $ 1", "($ 3) $" };
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        prog = parse(yes[i]);
+        search_bind(prog, 3, 7, NULL);
+        search_bind_saved(prog, &saved);
+        CHECK_INTEQ(matches(prog, &t), 1);
+        /* unbound, "$" names nothing */
+        search_bind_saved(prog, NULL);
+        CHECK_INTEQ(matches(prog, &t), 0);
+        search_free(&prog);
+    }
+    prog = parse("NOT $");
+    search_bind_saved(prog, &saved);
+    CHECK_INTEQ(matches(prog, &t), 0);
+    seqset_remove(&saved, 7);
+    CHECK_INTEQ(matches(prog, &t), 1);
+    search_free(&prog);
+    CHECK(parse_rc("$1", &rc) == NULL);
+    CHECK(parse_rc("$:3", &rc) == NULL);
+    seqset_fini(&saved);
+    tm_fini(&t);
+}
+
+/* Parse with RETURN allowed; *ret as the parser left it. */
+static struct search_program *parse_ret(const char *criteria,
+                                        struct search_return *ret,
+                                        const char *charset, int *rc)
+{
+    struct fixture f;
+    struct search_program *prog = NULL;
+    char line[2048];
+
+    snprintf(line, sizeof(line), "%s\r\n", criteria);
+    fx_open(&f, line, strlen(line));
+    memset(ret, 0, sizeof(*ret));
+    *rc = search_parse_ext(&f.ctx, ' ', ret, charset, &prog);
+    if (*rc >= 0 && imapparse_eol(&f.ctx, *rc) < 0) {
+        *rc = IMAPPARSE_SYNTAX;
+        search_free(&prog);
+    }
+    fx_close(&f);
+    return prog;
+}
+
+static void test_return_options(void)
+{
+    static const char *const bad[] = {
+        "RETURN (MIN", "RETURN MIN ALL", "RETURN (BOGUS) ALL",
+        "RETURN (MIN)", "RETURN (MIN) RETURN (MAX) ALL", "ALL RETURN (MIN)",
+        "RETURN(MIN) ALL", "RETURN (MIN)ALL",
+    };
+    struct search_return ret;
+    struct search_program *prog;
+    int rc;
+
+    prog = parse_ret("RETURN (min Max ALL count SAVE) CHARSET UTF-8 ALL", &ret,
+                     NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.present, 1);
+    CHECK_INTEQ(ret.opts, SEARCH_RETURN_MIN | SEARCH_RETURN_MAX |
+                          SEARCH_RETURN_ALL | SEARCH_RETURN_COUNT |
+                          SEARCH_RETURN_SAVE);
+    search_free(&prog);
+    prog = parse_ret("RETURN () SEEN", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.opts, SEARCH_RETURN_ALL);
+    search_free(&prog);
+    prog = parse_ret("SEEN", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.present, 0);
+    search_free(&prog);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        prog = parse_ret(bad[i], &ret, NULL, &rc);
+        if (prog)
+            printf("# accepted: \"%s\"\n", bad[i]);
+        CHECK(prog == NULL);
+        search_free(&prog);
+    }
+    /* a charset given before the keys (SORT, THREAD) */
+    prog = parse_ret("ALL", &ret, "us-ascii", &rc);
+    CHECK(prog != NULL);
+    search_free(&prog);
+    prog = parse_ret("CHARSET UTF-8 ALL", &ret, "UTF-8", &rc);
+    CHECK(prog == NULL);
+    prog = parse_ret("ALL", &ret, "X-NO-SUCH-CHARSET", &rc);
+    CHECK(prog == NULL);
+    CHECK_INTEQ(rc, SEARCH_BADCHARSET);
+}
+
 UNIT_TESTS(UNIT_T(test_flags_and_recent), UNIT_T(test_sets),
            UNIT_T(test_boolean), UNIT_T(test_size),
            UNIT_T(test_internal_dates), UNIT_T(test_sent_dates),
@@ -582,4 +700,5 @@ UNIT_TESTS(UNIT_T(test_flags_and_recent), UNIT_T(test_sets),
            UNIT_T(test_syntax_errors), UNIT_T(test_resync),
            UNIT_T(test_charset), UNIT_T(test_literal_continuation),
            UNIT_T(test_deep_nesting_refused), UNIT_T(test_parse_date),
-           UNIT_T(test_modseq))
+           UNIT_T(test_modseq), UNIT_T(test_within),
+           UNIT_T(test_saved_result), UNIT_T(test_return_options))

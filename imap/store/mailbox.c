@@ -51,6 +51,7 @@ struct mbcore {
     uint32_t committed_last_uid;
     int dirty;                   /* hdr differs from the disk */
     int disk_dirty;              /* INDEX_FLAG_DIRTY is on disk */
+    int disk_appending;          /* INDEX_FLAG_APPENDING is on disk */
     int sync_cache, sync_index, sync_dir;
 
     struct store_header sh;      /* cyrus.header */
@@ -252,7 +253,23 @@ static int core_repair(struct mbcore *c)
     c->hdr = h;
     c->committed_records = h.num_records;
     c->committed_last_uid = h.last_uid;
-    c->disk_dirty = 0;
+    c->disk_dirty = c->disk_appending = 0;
+    return 0;
+}
+
+/* An append died between linking its message files and publishing the
+ * header: remove the files it left above last_uid (they were never
+ * acknowledged) and clear the mark, so that neither a later append nor
+ * reconstruct mistakes them for messages. */
+static int core_drop_uncommitted(struct mbcore *c)
+{
+    int r;
+
+    if (store_remove_uncommitted(c->dir, c->hdr.last_uid) < 0)
+        return MAILBOX_IOERROR;
+    if ((r = write_header(c, &c->hdr, c->disk_dirty ? INDEX_FLAG_DIRTY : 0)))
+        return r;
+    c->disk_appending = 0;
     return 0;
 }
 
@@ -377,6 +394,7 @@ static int core_refresh(struct mbcore *c, int type)
     c->committed_last_uid = c->hdr.last_uid;
     c->dirty = 0;
     c->disk_dirty = !!(flags & INDEX_FLAG_DIRTY);
+    c->disk_appending = !!(flags & INDEX_FLAG_APPENDING);
     c->sync_cache = c->sync_index = c->sync_dir = 0;
     if ((r = index_cover(c, c->hdr.num_records)))
         return r;
@@ -402,10 +420,15 @@ static int core_refresh(struct mbcore *c, int type)
     if ((r = reload_store_header(c)))
         return r;
 
-    if (c->disk_dirty) {
+    /* Under our lock nobody else is writing: marks on disk are those of
+     * a writer that died. */
+    if (c->disk_dirty || c->disk_appending) {
         if (type != LK_EXCL)
             return REFRESH_NEED_EXCL;
-        return core_repair(c);
+        if (c->disk_appending && (r = core_drop_uncommitted(c)))
+            return r;
+        if (c->disk_dirty)
+            return core_repair(c);
     }
     return 0;
 }
@@ -452,9 +475,10 @@ static int core_lock(struct mbcore *c, int type)
 
 static void core_release(struct mbcore *c)
 {
-    if (c->dirty) {
-        log_warning("%s: unlocked with uncommitted changes; abandoning them",
-                    c->dir);
+    if (c->dirty || c->disk_appending) {
+        if (c->dirty)
+            log_warning("%s: unlocked with uncommitted changes; "
+                        "abandoning them", c->dir);
         mailbox_abort(&(struct mailbox){ c, LK_EXCL, 1 });
     }
     lock_unlock(c->index_fd);
@@ -764,20 +788,24 @@ int64_t mailbox_find_uid(struct mailbox *mb, uint32_t uid)
     return -1;
 }
 
-/* Before the first in-place change of a committed record, mark the disk
- * header dirty so a crash before commit gets the counters recomputed. */
-static int mark_disk_dirty(struct mbcore *c)
+/* Set a flag in the committed header on disk, durably, before the change
+ * it announces: INDEX_FLAG_DIRTY before the first in-place change of a
+ * committed record (a crash before commit gets the counters recomputed),
+ * INDEX_FLAG_APPENDING before the first message file of an append goes
+ * in (a crash before commit gets those files removed). */
+static int mark_disk(struct mbcore *c, uint32_t flag)
 {
     struct index_header disk;
     uint32_t flags;
 
-    if (c->disk_dirty)
-        return 0;
     if (index_header_decode(c->index_map, c->index_maplen, &disk, &flags))
         return MAILBOX_CORRUPT;
-    if (write_header(c, &disk, flags | INDEX_FLAG_DIRTY))
+    if (write_header(c, &disk, flags | flag))
         return MAILBOX_IOERROR;
-    c->disk_dirty = 1;
+    if (flag & INDEX_FLAG_DIRTY)
+        c->disk_dirty = 1;
+    if (flag & INDEX_FLAG_APPENDING)
+        c->disk_appending = 1;
     return 0;
 }
 
@@ -815,7 +843,8 @@ int mailbox_rewrite_record(struct mailbox *mb, uint32_t recno,
     new.modseq = c->hdr.highestmodseq + 1;
     new.last_updated = time(NULL);
 
-    if (recno < c->committed_records && (r = mark_disk_dirty(c)))
+    if (recno < c->committed_records && !c->disk_dirty &&
+        (r = mark_disk(c, INDEX_FLAG_DIRTY)))
         return r;
     if ((r = write_record(c, recno, &new)))
         return r;
@@ -863,7 +892,7 @@ int mailbox_commit(struct mailbox *mb)
         return r;
     c->committed_records = c->hdr.num_records;
     c->committed_last_uid = c->hdr.last_uid;
-    c->dirty = c->disk_dirty = 0;
+    c->dirty = c->disk_dirty = c->disk_appending = 0;
     c->sync_cache = c->sync_index = c->sync_dir = 0;
     return 0;
 }
@@ -889,6 +918,11 @@ int mailbox_abort(struct mailbox *mb)
     c->sync_cache = c->sync_index = c->sync_dir = 0;
     if (c->disk_dirty)
         return core_repair(c);
+    if (c->disk_appending) {
+        if ((r = write_header(c, &c->hdr, 0)))
+            return r;
+        c->disk_appending = 0;
+    }
     return 0;
 }
 
@@ -1025,6 +1059,8 @@ int mailbox_append_message(struct mailbox *mb, const char *stagefile,
         return MAILBOX_BADFORMAT;
     memset(&rec, 0, sizeof(rec));
     rec.uid = c->hdr.last_uid + 1;
+    if (!c->disk_appending && (r = mark_disk(c, INDEX_FLAG_APPENDING)))
+        return r;
     mailbox_message_path(mb, rec.uid, &path);
     /* Left behind by an append that never committed. */
     unlink(buf_cstring(&path));

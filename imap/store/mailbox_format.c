@@ -2,6 +2,7 @@
  * cyrus.header I/O and small file helpers; see mailbox_format.h. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -238,6 +239,49 @@ int store_fsync_dir(const char *dir)
         r = -1;
     close(fd);
     return r;
+}
+
+int store_remove_uncommitted(const char *dir, uint32_t last_uid)
+{
+    struct buf path = BUF_INITIALIZER;
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    if (!d) {
+        log_error("%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        char digits[16];
+        unsigned long u;
+
+        if (l < 2 || l > sizeof(digits) || de->d_name[l - 1] != '.')
+            continue;
+        memcpy(digits, de->d_name, l - 1);
+        digits[l - 1] = '\0';
+        if (parse_ulong(digits, &u) < 0 || u <= last_uid)
+            continue;
+        buf_reset(&path);
+        buf_printf(&path, "%s/%s", dir, de->d_name);
+        if (unlink(buf_cstring(&path)) < 0 && errno != ENOENT) {
+            log_error("%s: %s", buf_cstring(&path), strerror(errno));
+            n = -1;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    buf_free(&path);
+    if (n > 0 && store_fsync_dir(dir) < 0) {
+        log_error("%s: cannot fsync directory: %s", dir, strerror(errno));
+        n = -1;
+    }
+    if (n > 0)
+        log_notice("%s: removed %d message file(s) of an interrupted append",
+                   dir, n);
+    return n;
 }
 
 int store_swap_files(const char *dir, const char *cache_new,

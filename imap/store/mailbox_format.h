@@ -26,6 +26,8 @@
 /* Index header flags (offset 104). */
 #define INDEX_FLAG_DIRTY 1u            /* records rewritten in place and
                                           the header not yet recomputed */
+#define INDEX_FLAG_APPENDING 2u        /* message files above last_uid may
+                                          belong to an uncommitted append */
 
 #define FNAME_HEADER "cyrus.header"
 #define FNAME_INDEX "cyrus.index"
@@ -109,6 +111,12 @@ int store_valid_keyword(const char *name);
 int store_hash_fd(int fd, int copy_to, uint8_t guid[20], uint64_t *size);
 /* fsync a directory. */
 int store_fsync_dir(const char *dir);
+
+/* Remove the <uid>. files of `dir` above `last_uid`: what an append that
+ * died before its commit left (only when INDEX_FLAG_APPENDING says so: an
+ * administrator may drop files there for reconstruct to add).  Fsyncs
+ * the directory; returns how many went, or -1 (logged). */
+int store_remove_uncommitted(const char *dir, uint32_t last_uid);
 
 /* Is a mailbox in `dir` open in this process (reconstruct must not run
  * under an open mailbox: closing its own descriptors would drop the

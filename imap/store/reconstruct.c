@@ -72,6 +72,7 @@ static int load_old(const char *dir, struct old_state *old,
     unsigned char *data = NULL;
     size_t len = 0, n;
     struct stat st, st2;
+    uint32_t flags = 0;
     int fd, r = 0;
 
     /* Lock, then make sure what we locked is still the current file
@@ -95,7 +96,14 @@ static int load_old(const char *dir, struct old_state *old,
             r = MAILBOX_IOERROR;
             goto done;
         }
-        old->hdr_ok = !index_header_decode(data, len, &old->hdr, NULL);
+        old->hdr_ok = !index_header_decode(data, len, &old->hdr, &flags);
+        /* Files above last_uid are an interrupted append's, not messages
+         * to add, when the header says an append was under way. */
+        if (old->hdr_ok && (flags & INDEX_FLAG_APPENDING) &&
+            store_remove_uncommitted(dir, old->hdr.last_uid) < 0) {
+            r = MAILBOX_IOERROR;
+            goto done;
+        }
     }
     if (!old->hdr_ok)
         res->index_rebuilt = 1;
