@@ -953,3 +953,71 @@ out:
     seqset_fini(&seen_now);
     req_fini(&req);
 }
+
+/* --- fetch attributes kept for later (NOTIFY MessageNew, RFC 5465) --- */
+
+struct imapd_fetch_att {
+    struct fetch_req req;
+};
+
+int imapd_fetch_att_parse(struct imapd_session *s,
+                          struct imapd_fetch_att **fap)
+{
+    struct imapd_fetch_att *fa = xzmalloc(sizeof(*fa));
+    int c = parse_items(s, &fa->req);
+
+    if (c >= 0 && !fa->req.items && !fa->req.nsecs) {
+        snprintf(s->parse.error, sizeof(s->parse.error),
+                 "Invalid Fetch attribute");
+        c = give_back(s, c);
+    }
+    if (c < 0) {
+        imapd_fetch_att_free(&fa);
+        return c;
+    }
+    *fap = fa;
+    return c;
+}
+
+void imapd_fetch_att_free(struct imapd_fetch_att **fap)
+{
+    if (!*fap)
+        return;
+    req_fini(&(*fap)->req);
+    free(*fap);
+    *fap = NULL;
+}
+
+void imapd_fetch_att_send(struct imapd_session *s,
+                          const struct imapd_fetch_att *fa, uint32_t first,
+                          uint32_t last)
+{
+    struct fetch_req req = fa->req;
+    struct fetch_ctx fc;
+    uint32_t m;
+
+    if (!s->selected)
+        return;
+    /* The client numbers messages it may not know yet by UID. */
+    req.items |= F_UID;
+    if (s->enabled & IMAPD_EXT_CONDSTORE)
+        req.items |= F_MODSEQ;
+    memset(&fc, 0, sizeof(fc));
+    fc.s = s;
+    fc.v = s->selected;
+    fc.req = &req;
+    fc.condstore = !!(s->enabled & IMAPD_EXT_CONDSTORE);
+    for (m = first; m && m <= last && !prot_error(s->prot); m++) {
+        const struct index_msg *im = index_msg(fc.v, m);
+
+        if (!im || im->expunged)
+            continue;
+        /* Nothing is marked \Seen: the client did not ask to read. */
+        if (fetch_one(&fc, m, 0) < 0)
+            break;
+    }
+    ctx_unlock(&fc);
+    buf_free(&fc.out);
+    buf_free(&fc.synth);
+    buf_free(&fc.decoded);
+}

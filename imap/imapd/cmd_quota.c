@@ -57,6 +57,22 @@ static int may_see_root(struct imapd_session *s, const char *root)
     return ok;
 }
 
+/* A quota root is a mailbox (of any type) or a whole domain ("d!"); as
+ * in Cyrus, SETQUOTA does not make roots for names nobody created. */
+static int root_exists(const char *root)
+{
+    struct mboxlist_entry e;
+    size_t len = strlen(root);
+
+    if (len && root[len - 1] == '!')
+        return 1;
+    memset(&e, 0, sizeof(e));
+    if (mboxlist_lookup(root, &e) != MBOXLIST_OK)
+        return 0;
+    mboxlist_entry_fini(&e);
+    return 1;
+}
+
 static int read_one(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     int c = cmd->c;
@@ -98,8 +114,11 @@ void cmd_getquotaroot(struct imapd_session *s, struct imapd_cmd *cmd)
 
     if (read_one(s, cmd) < 0)
         return;
-    /* RFC 9208 6: STORAGE and MESSAGE usage need 'r'. */
-    e = imapd_mailbox_need(s, buf_cstring(&s->arg1), ACL_READ, 0, &mb);
+    /* RFC 9208 6: STORAGE and MESSAGE usage need 'r'; admins (who hold
+     * only "la" by right) may look anyway, as in Cyrus, so that cyradm's
+     * lqr works on every mailbox. */
+    e = imapd_mailbox_need(s, buf_cstring(&s->arg1),
+                           s->isadmin ? 0 : ACL_READ, 0, &mb);
     if (e) {
         imapd_no(s, cmd, e);
         return;
@@ -205,6 +224,11 @@ void cmd_setquota(struct imapd_session *s, struct imapd_cmd *cmd)
     root = imapd_mailbox_intname(s, buf_cstring(&s->arg1));
     if (!root) {
         imapd_no(s, cmd, IMAPD_ERR_NONEXISTENT);
+        return;
+    }
+    if (!root_exists(root)) {
+        imapd_no(s, cmd, IMAPD_ERR_NONEXISTENT);
+        free(root);
         return;
     }
     if (!any) {

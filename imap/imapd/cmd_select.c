@@ -15,6 +15,7 @@
 #include "imap/imapd/imapd_commands.h"
 #include "imap/imapd/imapd_errors.h"
 #include "imap/imapd/imapd_mailbox.h"
+#include "imap/imapd/imapd_notify.h"
 #include "imap/imapd/index.h"
 #include "imap/store/mboxname.h"
 #include "lib/log.h"
@@ -35,6 +36,7 @@ void imapd_unselect(struct imapd_session *s)
 void imapd_report_updates(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     int allow_expunge, uid;
+    uint32_t lastuid;
 
     if (!s->selected || prot_error(s->prot))
         return;
@@ -49,7 +51,9 @@ void imapd_report_updates(struct imapd_session *s, struct imapd_cmd *cmd)
     if (index_refresh(s->selected))
         log_error("%s: cannot re-read the selected mailbox",
                   index_intname(s->selected));
+    lastuid = index_uid(s->selected, index_count(s->selected));
     index_report(s->selected, s->prot, allow_expunge, uid);
+    imapd_notify_new_messages(s, cmd, lastuid);
 }
 
 static void write_flag_list(struct imapd_session *s, int permanent)
@@ -578,7 +582,12 @@ void cmd_idle(struct imapd_session *s, struct imapd_cmd *cmd)
             s->state = IMAPD_LOGOUT;
             return;
         }
-        if (s->selected && index_changed_on_disk(s->selected)) {
+        if (s->notify) {
+            /* RFC 5465 4: while idling, exactly what NOTIFY asked for. */
+            imapd_notify_poll(s);
+            prot_flush(s->prot);
+        }
+        else if (s->selected && index_changed_on_disk(s->selected)) {
             imapd_report_updates(s, NULL);
             prot_flush(s->prot);
         }

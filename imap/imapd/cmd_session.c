@@ -47,27 +47,24 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
         }
         buf_appendcstr(out, " SASL-IR");
     }
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " MOVE");
+    /* The extensions below are listed before authentication too, as
+     * Cyrus does: cyradm, for one, asks only then and decides from that
+     * answer whether it may use METADATA, LIST-EXTENDED and special use. */
+    buf_appendcstr(out, " MOVE");
     /* Selected state (cmd_select.c). */
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " IDLE UNSELECT");
+    buf_appendcstr(out, " IDLE UNSELECT");
     /* Search and order (cmd_search.c, cmd_sort.c, cmd_thread.c). */
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY"
-                            " THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT");
+    buf_appendcstr(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY"
+                        " THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT");
     /* RFC 7162 (cmd_select.c, cmd_fetch.c, cmd_store.c, index.c). */
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " CONDSTORE QRESYNC");
+    buf_appendcstr(out, " CONDSTORE QRESYNC");
     /* Mailbox commands (cmd_mailbox.c, cmd_list.c, cmd_acl.c,
      * cmd_quota.c, cmd_append.c). */
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " NAMESPACE CHILDREN UIDPLUS ACL RIGHTS=kxten"
-                            " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
+    buf_appendcstr(out, " NAMESPACE CHILDREN UIDPLUS ACL RIGHTS=kxten"
+                        " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
     /* Append and fetch extensions (cmd_append.c, cmd_fetch.c,
      * cmd_urlauth.c). */
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " MULTIAPPEND CATENATE BINARY URLAUTH");
+    buf_appendcstr(out, " MULTIAPPEND CATENATE BINARY URLAUTH");
     /* Session layers (below, RFC 4978 and RFC 8437): neither is offered
      * once compression is on, as a deflate layer cannot be taken off a
      * stream cleanly. */
@@ -75,14 +72,12 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
         buf_appendcstr(out, " COMPRESS=DEFLATE UNAUTHENTICATE");
     /* Listing extensions and METADATA (cmd_list.c, cmd_mailbox.c,
      * cmd_metadata.c). */
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS"
-                            " SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE"
-                            " OBJECTID METADATA METADATA-SERVER");
+    buf_appendcstr(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS"
+                        " SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE"
+                        " OBJECTID METADATA METADATA-SERVER");
     /* UTF-8 mailbox names and quoted strings (RFC 6855; not UTF8=ONLY:
      * IMAP4rev1 clients keep modified UTF-7). */
-    if (s->state != IMAPD_NOTAUTH)
-        buf_appendcstr(out, " UTF8=ACCEPT");
+    buf_appendcstr(out, " UTF8=ACCEPT");
 }
 
 void cmd_capability(struct imapd_session *s, struct imapd_cmd *cmd)

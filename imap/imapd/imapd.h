@@ -69,6 +69,7 @@ struct imapd_settings {
 };
 
 struct index_view;
+struct imapd_notify;
 
 struct imapd_session {
     const struct imapd_settings *settings;
@@ -90,6 +91,7 @@ struct imapd_session {
 
     struct index_view *selected; /* the selected mailbox (index.h) or NULL */
     char *selected_name;       /* its internal name */
+    struct imapd_notify *notify; /* NOTIFY SET in force (imapd_notify.h) */
 
     char clienthost[1100];     /* "name [1.2.3.4]" for the log */
     char local_ipport[80];     /* "1.2.3.4;143" for SASL, "" if none */

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "imap/imapd/imapd_commands.h"
+#include "imap/imapd/imapd_notify.h"
 #include "lib/log.h"
 
 #define ANY IMAPD_ANY_STATE
@@ -47,6 +48,7 @@ static const struct imapd_command commands[] = {
     { "Myrights", cmd_myrights, AUTHED, 0, NULL },
     { "Namespace", cmd_namespace, AUTHED, IMAPD_CMD_NOARGS, NULL },
     { "Noop", cmd_noop, ANY, IMAPD_CMD_NOARGS, NULL },
+    { "Notify", cmd_notify, AUTHED, 0, NULL },
     { "Rename", cmd_rename, AUTHED, 0, NULL },
     { "Resetkey", cmd_resetkey, AUTHED, 0, NULL },
     { "Search", cmd_search, SELECTED, SEQUID, NULL },
@@ -275,5 +277,7 @@ int imapd_dispatch(struct imapd_session *s)
         return session_over(s) ? -1 : 0;
 
     cmd.def->handler(s, &cmd);
+    if (s->notify)
+        imapd_notify_command_done(s, &cmd);
     return session_over(s) ? -1 : 0;
 }

@@ -107,6 +107,22 @@ void imapd_condstore_enable(struct imapd_session *s);
 int imapd_parse_modseq(const char *str, int allow_zero, uint64_t *out);
 /* cmd_fetch.c */
 imapd_handler cmd_fetch;
+/* A FETCH attribute list kept for later (NOTIFY MessageNew). */
+struct imapd_fetch_att;
+/* Read fetch-att or "(" fetch-att *(SP fetch-att) ")" from the stream
+ * into *fap; the character after it, or a negative IMAPPARSE code with
+ * s->parse.error set (nothing allocated). */
+int imapd_fetch_att_parse(struct imapd_session *s,
+                          struct imapd_fetch_att **fap);
+void imapd_fetch_att_free(struct imapd_fetch_att **fap);
+/* Send "* n FETCH (UID ...)" with the attributes for the selected
+ * mailbox's messages first..last (sequence numbers), never setting
+ * \Seen. */
+void imapd_fetch_att_send(struct imapd_session *s,
+                          const struct imapd_fetch_att *fa, uint32_t first,
+                          uint32_t last);
+/* cmd_notify.c (RFC 5465) */
+imapd_handler cmd_notify;
 /* cmd_store.c */
 imapd_handler cmd_store;
 /* cmd_search.c */

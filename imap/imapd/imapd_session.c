@@ -14,6 +14,7 @@
 
 #include "imap/imapd/imapd.h"
 #include "imap/imapd/imapd_commands.h"
+#include "imap/imapd/imapd_notify.h"
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/prot_tls.h"
@@ -161,6 +162,7 @@ void imapd_session_free(struct imapd_session **sp)
     if (!s)
         return;
     imapd_unselect(s);
+    imapd_notify_free(&s->notify);
     prot_free(&s->prot);
     saslserver_free(&s->sasl);
     free(s->userid);
@@ -195,6 +197,7 @@ void imapd_session_login(struct imapd_session *s, const char *userid)
 
 int imapd_session_logout_user(struct imapd_session *s)
 {
+    imapd_notify_free(&s->notify);
     free(s->userid);
     s->userid = NULL;
     s->isadmin = 0;
@@ -263,7 +266,14 @@ static int wait_for_command(struct imapd_session *s)
 
         if (now >= deadline)
             return -1;
-        r = prot_wait_input(s->prot, (int)(deadline - now) * 1000);
+        /* Under NOTIFY the client hears of changes between commands
+         * too (RFC 5465 3.1), so look for them while waiting. */
+        if (s->notify) {
+            imapd_notify_poll(s);
+            prot_flush(s->prot);
+        }
+        r = prot_wait_input(s->prot, s->notify ? IMAPD_NOTIFY_POLL_MS :
+                                     (int)(deadline - now) * 1000);
         if (r != 0)
             return 0;
         /* 0 is also a signal; only the clock says it was the timeout. */
