@@ -15,6 +15,13 @@ my $imap = Mail::IMAPTalk->new(
 ) or die "connect/login failed: $@\n";
 $imap->set_tracing(1) if $ENV{IMAP_TRACE};
 
+# search answers a list reference, or a bare number for one hit.
+sub uids {
+    my ($r) = @_;
+    return join(' ', sort { $a <=> $b } (ref $r ? @$r : ($r eq '' ? () : ($r))));
+}
+
+# Commands answer differently in list context: always ask in scalar.
 sub ok {
     my ($what, $r) = @_;
     defined $r or die "$what failed: " . ($imap->get_last_error() // '?') . "\n";
@@ -51,16 +58,16 @@ my $msg2 = join("\r\n",
     'Pizza at noon.',
     '');
 
-ok('create', $imap->create('Work'));
-ok('create sub', $imap->create('Work/Archive'));
-ok('append 1', $imap->append('Work', '(\\Seen)', { Literal => $msg1 }));
-ok('append 2', $imap->append('Work', { Literal => $msg2 }));
+ok('create', scalar $imap->create('Work'));
+ok('create sub', scalar $imap->create('Work/Archive'));
+ok('append 1', scalar $imap->append('Work', '(\\Seen)', { Literal => $msg1 }));
+ok('append 2', scalar $imap->append('Work', { Literal => $msg2 }));
 
-ok('select', $imap->select('Work'));
+ok('select', scalar $imap->select('Work'));
 print "exists: ", $imap->get_response_code('exists'), "\n";
 print "uidvalidity: ", ($imap->get_response_code('uidvalidity') ? 'yes' : 'no'), "\n";
 
-my $res = ok('fetch', $imap->fetch('1:*', '(uid flags envelope bodystructure rfc822.size)'));
+my $res = ok('fetch', scalar $imap->fetch('1:*', '(uid flags envelope bodystructure rfc822.size)'));
 for my $uid (sort { $a <=> $b } keys %$res) {
     my $m = $res->{$uid};
     my $env = $m->{envelope};
@@ -72,43 +79,43 @@ for my $uid (sort { $a <=> $b } keys %$res) {
     my $bs = $m->{bodystructure};
     print "uid $uid type: $bs->{'MIME-Type'}/$bs->{'MIME-Subtype'}\n";
 }
-my $body = ok('fetch body', $imap->fetch('1', 'body.peek[1]'));
+my $body = ok('fetch body', scalar $imap->fetch('1', 'body.peek[1]'));
 my ($part) = values %$body;
 print "part1: $part->{body}\n";
-my $whole = ok('fetch whole', $imap->fetch('2', 'body.peek[]'));
+my $whole = ok('fetch whole', scalar $imap->fetch('2', 'body.peek[]'));
 ($part) = values %$whole;
 print "whole2 matches: ", ($part->{body} eq $msg2 ? 'yes' : 'no'), "\n";
 
-ok('store', $imap->store('2', '+flags', '(\\Flagged $Work)'));
-my $fl = ok('fetch flags', $imap->fetch('2', 'flags'));
+ok('store', scalar $imap->store('2', '+flags', '(\\Flagged $Work)'));
+my $fl = ok('fetch flags', scalar $imap->fetch('2', 'flags'));
 print "uid 2 flags now: ", join(' ', sort @{$fl->{2}{flags}}), "\n";
 
-my $found = ok('search', $imap->search('subject', 'lunch'));
-print "search lunch: @$found\n";
-$found = ok('search', $imap->search('unseen'));
-print "search unseen: @$found\n";
-$found = ok('search', $imap->search('from', 'alice', 'since', '1-Jan-2024'));
-print "search alice: @$found\n";
+my $found = ok('search', scalar $imap->search('subject', 'lunch'));
+print "search lunch: ", uids($found), "\n";
+$found = ok('search', scalar $imap->search('unseen'));
+print "search unseen: ", uids($found), "\n";
+$found = ok('search', scalar $imap->search('from', 'alice', 'since', '1-Jan-2024'));
+print "search alice: ", uids($found), "\n";
 
-ok('copy', $imap->copy('1:2', 'Work/Archive'));
-ok('store deleted', $imap->store('1', '+flags', '(\\Deleted)'));
-ok('expunge', $imap->expunge());
-$found = ok('search all', $imap->search('all'));
-print "after expunge: @$found\n";
+ok('copy', scalar $imap->copy('1:2', 'Work/Archive'));
+ok('store deleted', scalar $imap->store('1', '+flags', '(\\Deleted)'));
+ok('expunge', scalar $imap->expunge());
+$found = ok('search all', scalar $imap->search('all'));
+print "after expunge: ", uids($found), "\n";
 
-ok('rename', $imap->rename('Work/Archive', 'Old'));
-ok('select renamed', $imap->select('Old'));
+ok('rename', scalar $imap->rename('Work/Archive', 'Old'));
+ok('select renamed', scalar $imap->select('Old'));
 print "renamed exists: ", $imap->get_response_code('exists'), "\n";
-my $subj = ok('fetch renamed', $imap->fetch('1:*', 'envelope'));
+my $subj = ok('fetch renamed', scalar $imap->fetch('1:*', 'envelope'));
 print "renamed subjects: ",
     join(' | ', map { $subj->{$_}{envelope}{Subject} } sort { $a <=> $b } keys %$subj), "\n";
-ok('unselect', $imap->unselect());
+ok('unselect', scalar $imap->unselect());
 
-my $list = ok('list', $imap->list('', '*'));
+my $list = ok('list', scalar $imap->list('', '*'));
 print "list: ", join(' ', sort map { $_->[2] } @$list), "\n";
-ok('delete', $imap->delete('Old'));
-ok('delete', $imap->delete('Work'));
-$list = ok('list', $imap->list('', '*'));
+ok('delete', scalar $imap->delete('Old'));
+ok('delete', scalar $imap->delete('Work'));
+$list = ok('list', scalar $imap->list('', '*'));
 print "list after delete: ", join(' ', sort map { $_->[2] } @$list), "\n";
 $imap->logout();
 print "done\n";

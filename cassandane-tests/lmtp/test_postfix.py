@@ -43,6 +43,7 @@ class PostfixTest(LmtpTestCase):
             "local_transport": transport,
             "smtpd_recipient_restrictions": "permit_mynetworks, reject",
             "maillog_file": os.path.join(base, "maillog"),
+            "maillog_file_prefixes": base,
             "syslog_name": "postfix-" + os.path.basename(self.inst.basedir),
             "alias_maps": "",
             "alias_database": "",

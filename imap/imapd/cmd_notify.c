@@ -590,10 +590,10 @@ static void report_selected(struct imapd_session *s, int allow_expunge)
     index_set_condstore(v, s->enabled & IMAPD_EXT_CONDSTORE,
                         s->enabled & IMAPD_EXT_QRESYNC);
     index_set_imap4rev2(v, s->enabled & IMAPD_EXT_IMAP4REV2);
+    lastuid = index_uid(v, index_count(v));
     if (index_refresh(v))
         log_error("%s: cannot re-read the selected mailbox",
                   index_intname(v));
-    lastuid = index_uid(v, index_count(v));
     /* RFC 5465 5.1: unsolicited FETCH responses carry the UID. */
     index_report(v, s->prot, allow_expunge, 1);
     imapd_notify_new_messages(s, NULL, lastuid);

@@ -48,10 +48,10 @@ void imapd_report_updates(struct imapd_session *s, struct imapd_cmd *cmd)
      * numbers the client is still matching; we extend that to every
      * command working on sequence numbers (COPY too). */
     allow_expunge = !cmd || uid || !(cmd->def->flags & IMAPD_CMD_SEQ);
+    lastuid = index_uid(s->selected, index_count(s->selected));
     if (index_refresh(s->selected))
         log_error("%s: cannot re-read the selected mailbox",
                   index_intname(s->selected));
-    lastuid = index_uid(s->selected, index_count(s->selected));
     index_report(s->selected, s->prot, allow_expunge, uid);
     imapd_notify_new_messages(s, cmd, lastuid);
 }

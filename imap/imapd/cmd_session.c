@@ -53,6 +53,8 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     buf_appendcstr(out, " MOVE");
     /* Selected state (cmd_select.c). */
     buf_appendcstr(out, " IDLE UNSELECT");
+    /* Notifications outside commands (cmd_notify.c). */
+    buf_appendcstr(out, " NOTIFY");
     /* Search and order (cmd_search.c, cmd_sort.c, cmd_thread.c). */
     buf_appendcstr(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY"
                         " THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT");
