@@ -67,6 +67,8 @@ class ClientTestCase(InstanceTestCase):
         c.logout()
         names = []
         for line in data:
+            if line is None:            # imaplib's way of saying "none"
+                continue
             if isinstance(line, tuple):
                 line = line[0] + line[1]
             line = line.decode()

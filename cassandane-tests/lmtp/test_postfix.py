@@ -23,6 +23,8 @@ class PostfixTest(LmtpTestCase):
             self.skipTest("needs Debian's postfix and root")
 
     def start_postfix(self, transport, sasl=False):
+        # The postfix user must reach its queue and the LMTP socket.
+        self.open_socket_dirs()
         base = os.path.join(self.inst.basedir, "postfix")
         conf, queue, data = (os.path.join(base, d) for d in ("etc", "queue", "data"))
         for d in (conf, queue, data):
@@ -140,7 +142,6 @@ class PostfixTest(LmtpTestCase):
 
     def test_postfix_over_unix_socket(self):
         self.start_lmtp(users=("fred",))
-        self.open_socket_dirs()
         self.start_postfix("lmtp:unix:%s" % self.sockpath)
         self.assertEqual(self.send(["fred@example.test"],
                                    message("via postfix unix")), {})
@@ -150,7 +151,6 @@ class PostfixTest(LmtpTestCase):
 
     def test_postfix_bounces_unknown_user(self):
         self.start_lmtp(users=("fred",))
-        self.open_socket_dirs()
         self.start_postfix("lmtp:unix:%s" % self.sockpath)
         self.send(["nobody@example.test", "fred@example.test"], message("mixed"))
         self.assertEqual(len(self.wait_messages("fred", 1)), 1)
