@@ -190,14 +190,18 @@ int main(int argc, char **argv)
     sun.sun_family = AF_UNIX;
     if (!sockpath || strlen(sockpath) >= sizeof(sun.sun_path)) {
         fprintf(stderr, "deliver: lmtpsocket is not usable\n");
-        return EX_CONFIG;
+        status = EX_CONFIG;
+        goto done;
     }
     strcpy(sun.sun_path, sockpath);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
         fprintf(stderr, "deliver: cannot connect to lmtpd at %s: %s\n",
                 sockpath, strerror(errno));
-        return EX_TEMPFAIL;
+        if (fd >= 0)
+            close(fd);
+        status = EX_TEMPFAIL;
+        goto done;
     }
     p = prot_new(fd, fd);
     prot_settimeout(p, 300);
@@ -280,6 +284,7 @@ tempfail:
 out:
     prot_free(&p);
     close(fd);
+done:
     buf_free(&reply);
     buf_free(&cmd);
     strarray_fini(&rcpts);
