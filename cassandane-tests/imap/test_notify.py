@@ -240,3 +240,84 @@ class NotifyTest(SelectedTestCase):
                        + PERSONAL)
         self.append(t)
         self.assertTrue(s.nothing_within(1.0))
+
+    def test_mailbox_metadata_change(self):
+        s = self.login()
+        t = self.login()
+        self.ok(s, "C", "CREATE Other")
+        self.notify(s, "SET (personal (MailboxMetadataChange))")
+        self.ok(t, "M", 'SETMETADATA Other (/shared/comment "hello")')
+        line, _ = self.wait_for(s, rb"^\* METADATA ")
+        self.assertEqual(line, b'* METADATA "Other" /shared/comment')
+        # A change of value and a removal (NIL) are both told of.
+        self.ok(t, "M", 'SETMETADATA Other (/shared/comment "bye" '
+                        '/private/comment "mine")')
+        line, _ = self.wait_for(s, rb"^\* METADATA ")
+        self.assertEqual(
+            line, b'* METADATA "Other" /private/comment /shared/comment')
+        self.ok(t, "M", "SETMETADATA Other (/private/comment NIL)")
+        line, _ = self.wait_for(s, rb"^\* METADATA ")
+        self.assertEqual(line, b'* METADATA "Other" /private/comment')
+        self.assertTrue(s.nothing_within(0.7))
+
+    def test_metadata_outside_view_not_told(self):
+        s = self.login()
+        t = self.login()
+        ann = self.login("ann")
+        self.ok(s, "C1", "CREATE Other")
+        self.ok(s, "C2", "CREATE Unwatched")
+        self.notify(s, "SET (mailboxes Other (MailboxMetadataChange "
+                       "ServerMetadataChange))")
+        # Another user's private server value, and a mailbox outside
+        # the filter: nothing to tell.
+        self.ok(ann, "M", 'SETMETADATA "" (/private/vendor/x/y "ann")')
+        self.ok(t, "M", 'SETMETADATA Unwatched (/shared/comment "x")')
+        self.assertTrue(s.nothing_within(1.0))
+        untagged = self.ok(s, "P", "NOOP")
+        self.assertEqual(untagged, [])
+
+    def test_own_metadata_change_not_reported(self):
+        s = self.login()
+        self.notify(s, "SET (personal (MailboxMetadataChange "
+                       "ServerMetadataChange))")
+        untagged = self.ok(s, "M", 'SETMETADATA INBOX (/shared/comment "x")')
+        self.assertEqual(untagged, [])
+        self.ok(s, "M2", 'SETMETADATA "" (/private/vendor/x/y "y")')
+        self.assertTrue(s.nothing_within(1.0))
+
+    def test_server_metadata_change(self):
+        s = self.login()
+        t = self.login()
+        self.notify(s, "SET (personal (ServerMetadataChange))")
+        self.ok(t, "M", 'SETMETADATA "" (/private/vendor/x/y "1")')
+        line, _ = self.wait_for(s, rb"^\* METADATA ")
+        self.assertEqual(line, b'* METADATA "" /private/vendor/x/y')
+        # Mailbox metadata was not asked for.
+        self.ok(t, "M2", 'SETMETADATA INBOX (/private/comment "1")')
+        self.assertTrue(s.nothing_within(1.0))
+
+    def test_annotation_change_is_badevent(self):
+        s = self.login()
+        _, tagged = self.cmd(s, "B", "NOTIFY SET (personal (MessageNew "
+                             "MessageExpunge AnnotationChange))")
+        self.assertTrue(tagged.startswith(b"B NO [BADEVENT ("), tagged)
+        self.assertIn(b"MailboxMetadataChange", tagged)
+        self.assertIn(b"ServerMetadataChange", tagged)
+        self.assertNotIn(b"AnnotationChange", tagged)
+
+    def test_create_and_delete_tell_parent(self):
+        s = self.login()
+        t = self.login()
+        self.ok(s, "C", "CREATE Top")
+        self.notify(s, "SET (personal (MailboxName))")
+        self.ok(t, "C", "CREATE Top/Child")
+        first, _ = self.wait_for(s, rb"^\* LIST ")
+        second, _ = self.wait_for(s, rb"^\* LIST ")
+        self.assertEqual(first, b'* LIST (\\HasNoChildren) "/" Top/Child')
+        self.assertEqual(second, b'* LIST (\\HasChildren) "/" Top')
+        self.ok(t, "D", "DELETE Top/Child")
+        first, _ = self.wait_for(s, rb"^\* LIST ")
+        second, _ = self.wait_for(s, rb"^\* LIST ")
+        self.assertEqual(first, b'* LIST (\\NonExistent) "/" Top/Child')
+        self.assertEqual(second, b'* LIST (\\HasNoChildren) "/" Top')
+        self.assertTrue(s.nothing_within(0.7))

@@ -24,7 +24,7 @@ PASSWORD = "secret"
 FETCH_FLAGS = re.compile(rb"[( ]FLAGS \(([^)]*)\)")
 FETCH_DATE = re.compile(rb'[( ]INTERNALDATE "([^"]*)"')
 LIST_LINE = re.compile(rb'^\([^)]*\) (?:"(?:[^"\\]|\\.)"|NIL) (.*)$')
-SUBJECT = re.compile(rb"^Subject: (.*)\r$", re.M)
+SUBJECT = re.compile(rb"^Subject: ([^\r\n]*)\r?$", re.M)
 
 
 def message(n, body=None):
@@ -50,6 +50,10 @@ def tool(name):
 
 class SyncTestCase(InstanceTestCase):
     """Two (or one) instances of the server and imaplib sessions on them."""
+
+    # True for a client that adds a bookkeeping header (CLIENT_HEADERS)
+    # to the messages it uploads.
+    client_marks_uploads = False
 
     def setUp(self):
         super().setUp()
@@ -164,8 +168,11 @@ class SyncTestCase(InstanceTestCase):
                 m = FETCH_FLAGS.search(head)
                 d = FETCH_DATE.search(head)
                 self.assertTrue(m and d, "unexpected FETCH response %r" % head)
-                n = number(item[1])
-                self.assertEqual(item[1], message(n),
+                data = item[1]
+                if self.client_marks_uploads:
+                    data = CLIENT_HEADERS.sub(b"", data, count=1)
+                n = number(data)
+                self.assertEqual(data, message(n),
                                  "content of sync %d in %s" % (n, mailbox))
                 self.assertNotIn(n, out, "sync %d is twice in %s" % (n, mailbox))
                 flags = sorted(f.decode() for f in m.group(1).split()
@@ -204,3 +211,89 @@ def tool_env(home):
     """An environment whose home and XDG directories are `home`."""
     return dict(os.environ, HOME=home, XDG_CONFIG_HOME=home,
                 XDG_DATA_HOME=home, XDG_STATE_HOME=home)
+
+
+# Maildir info letters (the ":2," suffix of a file name) and IMAP flags.
+MAILDIR_FLAGS = {"D": "\\Draft", "F": "\\Flagged", "P": "$Forwarded",
+                 "R": "\\Answered", "S": "\\Seen", "T": "\\Deleted"}
+
+
+# Header lines synchronisers add to the Maildir copies for their own
+# bookkeeping; they are not part of what the server stored.
+CLIENT_HEADERS = re.compile(rb"^(?:X-TUID|X-OfflineIMAP): [^\r\n]*\r?\n",
+                            re.M | re.I)
+
+
+def maildir_message(path):
+    """A Maildir file's message as the server should hold it: CRLF line
+    ends (Maildir stores LF) and no synchroniser bookkeeping header."""
+    with open(path, "rb") as f:
+        data = f.read()
+    head, sep, body = data.partition(b"\n\n")
+    data = CLIENT_HEADERS.sub(b"", head + sep, count=1) + body
+    if b"\r\n" not in data:
+        data = data.replace(b"\n", b"\r\n")
+    return data
+
+
+def maildir_files(folder):
+    """{n: path} of the test messages in a Maildir folder."""
+    out = {}
+    for sub in ("new", "cur"):
+        d = os.path.join(folder, sub)
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            path = os.path.join(d, name)
+            n = number(maildir_message(path))
+            if n in out:
+                raise AssertionError("sync %d is twice in %s" % (n, folder))
+            out[n] = path
+    return out
+
+
+def maildir_flags(path):
+    """The IMAP flags a Maildir file name says its message has."""
+    info = os.path.basename(path).split(":2,", 1)
+    letters = info[1] if len(info) == 2 else ""
+    return sorted(MAILDIR_FLAGS[c] for c in letters if c in MAILDIR_FLAGS)
+
+
+def maildir_set_flags(path, flags):
+    """Rename a Maildir message to carry `flags`; its new path."""
+    letters = "".join(sorted(k for k, v in MAILDIR_FLAGS.items() if v in flags))
+    base = os.path.basename(path).split(":2,", 1)[0]
+    new = os.path.join(os.path.dirname(os.path.dirname(path)), "cur",
+                       base + ":2," + letters)
+    os.rename(path, new)
+    return new
+
+
+def maildir_deliver(folder, n, flags=()):
+    """Put test message n into a Maildir folder as a mail client does."""
+    for sub in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+    name = "%d.M%dP%d.test" % (1700000000 + n, n, os.getpid())
+    tmp = os.path.join(folder, "tmp", name)
+    with open(tmp, "wb") as f:
+        f.write(message(n))
+    if flags:
+        letters = "".join(sorted(k for k, v in MAILDIR_FLAGS.items() if v in flags))
+        final = os.path.join(folder, "cur", name + ":2," + letters)
+    else:
+        final = os.path.join(folder, "new", name)
+    os.rename(tmp, final)
+    return final
+
+
+class MaildirMixin:
+    """Assertions on a Maildir folder holding test messages."""
+
+    def assertMaildir(self, folder, want):
+        """The folder holds exactly the messages of `want` ({n: flags}),
+        each message(n) byte for byte (see maildir_message)."""
+        got = {}
+        for n, path in maildir_files(folder).items():
+            self.assertEqual(maildir_message(path), message(n),
+                             "content of %s" % path)
+            got[n] = maildir_flags(path)
+        self.assertEqual(got, {n: sorted(f) for n, f in want.items()},
+                         "Maildir %s" % folder)

@@ -205,16 +205,19 @@ class InterimapTest(SyncTestCase):
             self.assertEqual(c.select("Trash")[0], "NO")
             self.assertEqual(c.select("Junk")[0], "NO")
 
-    def test_delete_is_not_recursive(self):
+    def test_delete_leaves_parent_and_siblings(self):
         self.create(self.lc, "Projects")
         self.create(self.lc, "Projects/alpha")
-        self.append(self.lc, "Projects/alpha", 1)
+        self.create(self.lc, "Projects/beta")
+        self.append(self.lc, "Projects", 1)
+        self.append(self.lc, "Projects/beta", 2)
         self.interimap()
-        self.interimap("--delete", "Projects")
+        self.interimap("--delete", "Projects/alpha")
         self.interimap()
         for c in (self.lc, self.rc):
-            self.assertEqual(self.mailboxes(c), ["INBOX", "Projects/alpha"])
-        self.assertInStep("Projects/alpha", {1: []})
+            self.assertEqual(self.mailboxes(c), ["INBOX", "Projects", "Projects/beta"])
+        self.assertInStep("Projects", {1: []})
+        self.assertInStep("Projects/beta", {2: []})
 
     def db_set_highestmodseq(self, side, mailbox, value):
         with sqlite3.connect(self.db) as db:

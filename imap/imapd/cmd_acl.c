@@ -41,6 +41,8 @@ static int need_admin(struct imapd_session *s, struct imapd_cmd *cmd,
     enum imapd_error e;
 
     e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), mb);
+    if (!e)
+        imapd_mailbox_reveal(s, mb, ACL_ADMIN);
     if (e == IMAPD_ERR_BADNAME || (!e && !mb->exists))
         e = IMAPD_ERR_NONEXISTENT;
     if (!e && !(mb->rights & ACL_ADMIN))
@@ -195,8 +197,12 @@ void cmd_myrights(struct imapd_session *s, struct imapd_cmd *cmd)
     if (read_args(s, cmd, 1, NULL) < 0)
         return;
     e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &mb);
-    /* RFC 4314 4: any of l, r, i, k, x, a; without l the mailbox is not
-     * there for this user at all. */
+    /* RFC 4314 4: any of l, r, i, k, x, a; with none of them the mailbox
+     * is not there for this user at all. */
+    if (!e)
+        imapd_mailbox_reveal(s, &mb, ACL_LOOKUP | ACL_READ | ACL_INSERT |
+                                         ACL_CREATE | ACL_DELETEMBOX |
+                                         ACL_ADMIN);
     if (e == IMAPD_ERR_BADNAME || (!e && !mb.exists))
         e = IMAPD_ERR_NONEXISTENT;
     if (e) {

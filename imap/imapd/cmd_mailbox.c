@@ -199,6 +199,8 @@ void cmd_delete(struct imapd_session *s, struct imapd_cmd *cmd)
     if (read_names(s, cmd, 1) < 0)
         return;
     e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &mb);
+    if (!e)
+        imapd_mailbox_reveal(s, &mb, ACL_DELETEMBOX);
     if (e == IMAPD_ERR_BADNAME || (!e && !mb.exists))
         e = IMAPD_ERR_NONEXISTENT;
     if (e) {
@@ -233,6 +235,8 @@ void cmd_rename(struct imapd_session *s, struct imapd_cmd *cmd)
         return;
     strip_trailing_sep(s, &s->arg2);
     e = imapd_mailbox_resolve(s, buf_cstring(&s->arg1), &from);
+    if (!e)
+        imapd_mailbox_reveal(s, &from, ACL_DELETEMBOX);
     if (e == IMAPD_ERR_BADNAME || (!e && !from.selectable))
         e = IMAPD_ERR_NONEXISTENT;
     if (!e) {

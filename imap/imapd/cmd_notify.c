@@ -13,6 +13,7 @@
 #include "imap/imapd/imapd_mailbox.h"
 #include "imap/imapd/imapd_notify.h"
 #include "imap/imapd/index.h"
+#include "imap/store/annotate.h"
 #include "imap/store/mailbox.h"
 #include "imap/store/mboxlist.h"
 #include "imap/store/mboxname.h"
@@ -33,12 +34,14 @@ enum {
 };
 #define EV_MESSAGE                                                             \
     (EV_MESSAGENEW | EV_MESSAGEEXPUNGE | EV_FLAGCHANGE | EV_ANNOTATIONCHANGE)
+#define EV_METADATA (EV_MAILBOXMETADATACHANGE | EV_SERVERMETADATACHANGE)
+/* AnnotationChange (message annotations, RFC 5257) is not supported. */
 #define EV_SUPPORTED                                                           \
     (EV_MESSAGENEW | EV_MESSAGEEXPUNGE | EV_FLAGCHANGE | EV_MAILBOXNAME |      \
-     EV_SUBSCRIPTIONCHANGE)
+     EV_SUBSCRIPTIONCHANGE | EV_METADATA)
 #define BADEVENT_TEXT                                                          \
     "[BADEVENT (MessageNew MessageExpunge FlagChange MailboxName "             \
-    "SubscriptionChange)]"
+    "SubscriptionChange MailboxMetadataChange ServerMetadataChange)]"
 
 static const struct {
     const char *name;
@@ -78,6 +81,9 @@ struct watched {
     char *index_path;          /* its cyrus.index */
     unsigned events;           /* what the groups ask for it */
     int readable;              /* the user holds 'r' */
+    int md_visible;            /* may read its metadata (RFC 5464 3.3) */
+    int have_md;
+    strarray_t md;             /* sorted "entry TAB digest" it had */
     int have_stat, have_header;
     struct stat st;
     uint32_t uidvalidity, uidnext, exists;
@@ -95,6 +101,10 @@ struct imapd_notify {
     struct watched *w;         /* sorted by name */
     size_t nw;
     strarray_t subs;           /* sorted internal names */
+    int have_stamp;            /* the annotations stamp was looked at */
+    struct stat stamp;         /* as it was then (zero: no file) */
+    int have_server_md;
+    strarray_t server_md;      /* server metadata, as watched->md */
 };
 
 static void watched_fini(struct watched *w)
@@ -102,6 +112,7 @@ static void watched_fini(struct watched *w)
     free(w->name);
     free(w->uniqueid);
     free(w->index_path);
+    strarray_fini(&w->md);
 }
 
 static void watched_free_all(struct watched **wp, size_t *np)
@@ -128,6 +139,7 @@ void imapd_notify_free(struct imapd_notify **np)
     free(n->groups);
     watched_free_all(&n->w, &n->nw);
     strarray_fini(&n->subs);
+    strarray_fini(&n->server_md);
     free(n);
     *np = NULL;
 }
@@ -218,6 +230,8 @@ static int scan_entry(const struct mboxlist_entry *e, void *rock)
     w->uniqueid = xstrdup(e->uniqueid ? e->uniqueid : "");
     w->events = ev;
     w->readable = !!(rights & ACL_READ);
+    w->md_visible = !!(rights & (ACL_READ | ACL_SETSEEN | ACL_WRITE |
+                                 ACL_INSERT | ACL_POST));
     if (mboxlist_path(e->name, e->partition, &path) == 0) {
         buf_appendcstr(&path, "/cyrus.index");
         w->index_path = buf_release(&path);
@@ -438,10 +452,235 @@ static int watches_messages(const struct watched *w)
     return w->readable && (w->events & EV_MESSAGE);
 }
 
+/* --- metadata (RFC 5465 5.6, 5.7) --- */
+
+/* Has the annotations database changed since the last look?  1 too
+ * when there was no last look. */
+static int md_stamp_changed(struct imapd_notify *n)
+{
+    const char *path = annotate_stamp_path();
+    struct stat st;
+    int changed;
+
+    memset(&st, 0, sizeof(st));
+    if (!path || stat(path, &st) < 0)
+        memset(&st, 0, sizeof(st));
+    changed = !n->have_stamp || !same_stat(&n->stamp, &st) ||
+              n->stamp.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+              n->stamp.st_ctim.tv_nsec != st.st_ctim.tv_nsec;
+    n->stamp = st;
+    n->have_stamp = 1;
+    return changed;
+}
+
+struct md_rock {
+    const char *userid;
+    strarray_t *out;
+    struct buf line;
+};
+
+static int md_cb(const char *entry, const char *userid, const char *value,
+                 size_t len, void *rock)
+{
+    struct md_rock *r = rock;
+    uint64_t h = 14695981039346656037ULL;   /* FNV-1a */
+    size_t i;
+
+    /* Only the shared values and the user's own private ones. */
+    if (*userid && strcmp(userid, r->userid))
+        return 0;
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)value[i];
+        h *= 1099511628211ULL;
+    }
+    buf_reset(&r->line);
+    buf_printf(&r->line, "%s%s\t%zu:%016llx", *userid ? "/private" : "/shared",
+               entry, len, (unsigned long long)h);
+    strarray_append(r->out, buf_cstring(&r->line));
+    return 0;
+}
+
+/* The user's view of the metadata of `uniqueid` ("" server) into `out`,
+ * sorted. */
+static void md_read(struct imapd_session *s, const char *uniqueid,
+                    strarray_t *out)
+{
+    struct md_rock r = { s->userid ? s->userid : "", out, BUF_INITIALIZER };
+
+    strarray_fini(out);
+    if (annotate_foreach(uniqueid, "", -1, NULL, md_cb, &r))
+        log_error("notify: cannot read the metadata of mailbox id '%s'",
+                  uniqueid);
+    buf_free(&r.line);
+    strarray_sort(out);
+}
+
+/* Entry names of the lines of `a` that are not in `b`, into `names`. */
+static void md_diff(const strarray_t *a, const strarray_t *b,
+                    strarray_t *names)
+{
+    int i;
+
+    for (i = 0; i < a->count; i++) {
+        const char *line = a->data[i];
+        char *tab;
+
+        if (strarray_find(b, line, 0) >= 0)
+            continue;
+        tab = strchr(line, '\t');
+        strarray_appendm(names, tab ? xstrndup(line, (size_t)(tab - line))
+                                    : xstrdup(line));
+    }
+}
+
+/* "* METADATA mailbox entry ..." (RFC 5464 4.4.2: names only; deleted
+ * entries included) when `old` and `now` differ. */
+static void md_report(struct imapd_session *s, const char *intname,
+                      const strarray_t *old, const strarray_t *now)
+{
+    strarray_t names = STRARRAY_INITIALIZER;
+    int i;
+
+    md_diff(old, now, &names);
+    md_diff(now, old, &names);
+    if (names.count) {
+        strarray_sort(&names);
+        if (intname) {
+            char *ext = imapd_mailbox_extname(s, intname);
+
+            if (!ext) {
+                strarray_fini(&names);
+                return;
+            }
+            /* Quoted, as GETMETADATA answers. */
+            prot_puts(s->prot, "* METADATA ");
+            imapd_print_string(s->prot, ext);
+            free(ext);
+        }
+        else {
+            prot_puts(s->prot, "* METADATA \"\"");
+        }
+        for (i = 0; i < names.count; i++) {
+            /* A changed value shows in both diffs: name it once. */
+            if (i && !strcmp(names.data[i], names.data[i - 1]))
+                continue;
+            prot_printf(s->prot, " %s", names.data[i]);
+        }
+        prot_puts(s->prot, "\r\n");
+    }
+    strarray_fini(&names);
+}
+
+/* Bring the metadata snapshots up to date (`changed`: the database may
+ * have changed since the last look), reporting differences. */
+static void md_scan(struct imapd_session *s, struct imapd_notify *n,
+                    struct watched *nw, size_t nn, int changed, int report)
+{
+    size_t i;
+
+    for (i = 0; i < nn; i++) {
+        struct watched *w = &nw[i];
+        struct watched *old = find_watched(n->w, n->nw, w->name);
+        int same = old && old->have_md && !strcmp(old->uniqueid, w->uniqueid);
+
+        if (!(w->events & EV_MAILBOXMETADATACHANGE) || !w->md_visible ||
+            !*w->uniqueid)
+            continue;
+        if (same && !changed) {
+            w->md = old->md;
+            memset(&old->md, 0, sizeof(old->md));
+            old->have_md = 0;
+            w->have_md = 1;
+            continue;
+        }
+        md_read(s, w->uniqueid, &w->md);
+        w->have_md = 1;
+        if (report && same)
+            md_report(s, w->name, &old->md, &w->md);
+    }
+    if (!(n->other_events & EV_SERVERMETADATACHANGE)) {
+        strarray_fini(&n->server_md);
+        n->have_server_md = 0;
+    }
+    else if (changed || !n->have_server_md) {
+        strarray_t now = STRARRAY_INITIALIZER;
+
+        md_read(s, "", &now);
+        if (report && n->have_server_md)
+            md_report(s, NULL, &n->server_md, &now);
+        strarray_fini(&n->server_md);
+        n->server_md = now;
+        n->have_server_md = 1;
+    }
+}
+
+/* --- mailbox names --- */
+
+/* The internal name of the parent of `intname` as the client sees the
+ * hierarchy, or NULL for a top-level name (new memory). */
+static char *client_parent(struct imapd_session *s, const char *intname)
+{
+    char *ext = imapd_mailbox_extname(s, intname);
+    char *sep, *parent = NULL;
+
+    if (!ext)
+        return NULL;
+    sep = strrchr(ext, mboxname_sep(&s->ns));
+    if (sep && sep != ext) {
+        *sep = '\0';
+        parent = imapd_mailbox_intname(s, ext);
+    }
+    free(ext);
+    return parent;
+}
+
+/* RFC 5465 5.4: the direct parent of a created or deleted mailbox is
+ * affected too (its \HasChildren changes); `done` holds the names
+ * already told of. */
+static void report_parents(struct imapd_session *s, struct imapd_notify *n,
+                           const strarray_t *subs, const strarray_t *changed,
+                           const strarray_t *done)
+{
+    strarray_t parents = STRARRAY_INITIALIZER;
+    char *inbox = imapd_mailbox_inbox(s);
+    int i;
+
+    for (i = 0; i < changed->count; i++) {
+        char *parent = client_parent(s, changed->data[i]);
+
+        if (!parent)
+            continue;
+        if (strarray_find(done, parent, 0) >= 0 ||
+            strarray_find(&parents, parent, 0) >= 0 ||
+            !(events_for(s, n, inbox, subs, parent) & EV_MAILBOXNAME)) {
+            free(parent);
+            continue;
+        }
+        strarray_appendm(&parents, parent);
+    }
+    for (i = 0; i < parents.count; i++) {
+        struct mboxlist_entry e;
+        int exists;
+
+        memset(&e, 0, sizeof(e));
+        exists = mboxlist_lookup(parents.data[i], &e) == 0 &&
+                 e.type == MBTYPE_EMAIL &&
+                 (imapd_mailbox_rights(s, e.name, e.acl) & ACL_LOOKUP);
+        imapd_list_untagged(s, parents.data[i], exists ? e.uniqueid : NULL,
+                            exists, NULL);
+        mboxlist_entry_fini(&e);
+    }
+    strarray_fini(&parents);
+    free(inbox);
+}
+
 /* "* LIST" for a created, deleted or renamed mailbox. */
 static void report_names(struct imapd_session *s, struct imapd_notify *n,
-                         struct watched *nw, size_t nn)
+                         const strarray_t *subs, struct watched *nw,
+                         size_t nn)
 {
+    strarray_t changed = STRARRAY_INITIALIZER;   /* created or deleted */
+    strarray_t done = STRARRAY_INITIALIZER;      /* told of */
     size_t i;
 
     for (i = 0; i < n->nw; i++) {
@@ -472,10 +711,13 @@ static void report_names(struct imapd_session *s, struct imapd_notify *n,
                 char *oldext = imapd_mailbox_extname(s, old->name);
                 imapd_list_untagged(s, now->name, now->uniqueid, 1, oldext);
                 free(oldext);
+                strarray_append(&done, now->name);
             }
             continue;
         }
         imapd_list_untagged(s, old->name, NULL, 0, NULL);
+        strarray_append(&changed, old->name);
+        strarray_append(&done, old->name);
     }
     for (i = 0; i < nn; i++) {
         if (!(nw[i].events & EV_MAILBOXNAME))
@@ -484,7 +726,12 @@ static void report_names(struct imapd_session *s, struct imapd_notify *n,
             find_uniqueid(n->w, n->nw, nw[i].uniqueid))
             continue;
         imapd_list_untagged(s, nw[i].name, nw[i].uniqueid, 1, NULL);
+        strarray_append(&changed, nw[i].name);
+        strarray_append(&done, nw[i].name);
     }
+    report_parents(s, n, subs, &changed, &done);
+    strarray_fini(&changed);
+    strarray_fini(&done);
 }
 
 /* "* LIST" for each (un)subscribed name in a group asking for it. */
@@ -544,10 +791,15 @@ static int notify_scan(struct imapd_session *s, struct imapd_notify *n,
     strarray_t subs = STRARRAY_INITIALIZER;
     struct watched *nw = NULL;
     size_t nn = 0, i;
+    int md_changed = 0;
 
     if (wants_subs(n) &&
         subs_read(s->settings->mbox.configdir, s->userid, &subs))
         strarray_fini(&subs);
+    /* Before reading anything, so that a change made meanwhile shows
+     * at the next look. */
+    if (n->other_events & EV_METADATA)
+        md_changed = md_stamp_changed(n);
     if (scan_mailboxes(s, n, &subs, &nw, &nn) < 0) {
         strarray_fini(&subs);
         return -1;
@@ -569,7 +821,9 @@ static int notify_scan(struct imapd_session *s, struct imapd_notify *n,
             write_status(s, w);
     }
     if (report && (n->other_events & EV_MAILBOXNAME))
-        report_names(s, n, nw, nn);
+        report_names(s, n, &subs, nw, nn);
+    if (n->other_events & EV_METADATA)
+        md_scan(s, n, nw, nn, md_changed, report);
     if (report && (n->other_events & EV_SUBSCRIPTIONCHANGE))
         report_subs(s, n, &subs, nw, nn);
     watched_free_all(&n->w, &n->nw);

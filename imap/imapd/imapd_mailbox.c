@@ -432,6 +432,30 @@ enum imapd_error imapd_mailbox_resolve(struct imapd_session *s,
     return IMAPD_ERR_OK;
 }
 
+int imapd_mailbox_reveal(struct imapd_session *s, struct imapd_mbox *mb,
+                         acl_rights_t any)
+{
+    struct mboxlist_entry entry;
+    acl_rights_t rights;
+
+    if (mb->exists || !mb->intname || !any)
+        return mb->exists;
+    memset(&entry, 0, sizeof(entry));
+    if (mboxlist_lookup(mb->intname, &entry) != MBOXLIST_OK)
+        return 0;
+    rights = imapd_mailbox_rights(s, mb->intname, entry.acl);
+    if (!(rights & any)) {
+        mboxlist_entry_fini(&entry);
+        return 0;
+    }
+    mboxlist_entry_fini(&mb->entry);
+    mb->entry = entry;
+    mb->rights = rights;
+    mb->exists = 1;
+    mb->selectable = entry.type == MBTYPE_EMAIL;
+    return 1;
+}
+
 enum imapd_error imapd_mailbox_check(const struct imapd_mbox *mb,
                                      acl_rights_t need, int trycreate)
 {
@@ -448,6 +472,8 @@ enum imapd_error imapd_mailbox_need(struct imapd_session *s,
 {
     enum imapd_error e = imapd_mailbox_resolve(s, extname, mb);
 
+    if (!e)
+        imapd_mailbox_reveal(s, mb, need);
     if (e == IMAPD_ERR_BADNAME)
         e = trycreate ? IMAPD_ERR_TRYCREATE : IMAPD_ERR_NONEXISTENT;
     if (!e)

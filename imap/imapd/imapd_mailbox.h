@@ -108,6 +108,14 @@ enum imapd_error imapd_mailbox_resolve(struct imapd_session *s,
 enum imapd_error imapd_mailbox_need(struct imapd_session *s,
                                     const char *extname, acl_rights_t need,
                                     int trycreate, struct imapd_mbox *mb);
+/* RFC 4314 section 4 asks for 'l' only to list a mailbox: one that
+ * resolved as absent because the session lacks 'l' is shown to a command
+ * when the session holds one of the rights `any` that it needs (as
+ * Cyrus does; SELECT with "r" alone works).  Fills `mb` then; returns
+ * whether the mailbox now exists for the caller.  imapd_mailbox_need()
+ * does this itself. */
+int imapd_mailbox_reveal(struct imapd_session *s, struct imapd_mbox *mb,
+                         acl_rights_t any);
 /* Check `need` on an already resolved mailbox, with the rules above. */
 enum imapd_error imapd_mailbox_check(const struct imapd_mbox *mb,
                                      acl_rights_t need, int trycreate);

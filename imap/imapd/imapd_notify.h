@@ -7,10 +7,14 @@
  * and for other mailboxes (PERSONAL, INBOXES, SUBSCRIBED, SUBTREE,
  * MAILBOXES) new and expunged messages and flag changes as untagged
  * STATUS, created, deleted and renamed mailboxes and subscription
- * changes as untagged LIST.  Changes are found by comparison, not by
- * messages between processes: each watched mailbox's cyrus.index is
- * stat'ed (its header read only when the file changed), and the user's
- * mailbox list and subscriptions are compared with a snapshot.  The
+ * changes as untagged LIST (with the parent of a created or deleted
+ * mailbox), and mailbox and server metadata changes as untagged
+ * METADATA with the entry names.  Changes are found by comparison, not
+ * by messages between processes: each watched mailbox's cyrus.index is
+ * stat'ed (its header read only when the file changed), the user's
+ * mailbox list and subscriptions are compared with a snapshot, and the
+ * metadata the user may see is re-read only when the annotations
+ * stamp file (annotate_stamp_path) changed.  The
  * session calls imapd_notify_poll() while waiting for a command and
  * while idling; what this session did itself is taken in silently
  * after each command (RFC 5465 section 5: no events for the client's

@@ -224,6 +224,29 @@ static void test_parse_set(void)
     CHECK_INTEQ(index_parse_set(v, "10:20", 1, &set), 0);
     CHECK_INTEQ(seqset_count(&set), 0);
     seqset_fini(&set);
+    /* SEARCHRES "$": empty until saved; the same messages as sequence
+     * numbers or UIDs; UIDs no longer in the view dropped. */
+    CHECK_INTEQ(index_parse_set(v, "$", 0, &set), 0);
+    CHECK_INTEQ(seqset_count(&set), 0);
+    seqset_fini(&set);
+    seqset_add(&set, 2);
+    seqset_add(&set, 4);
+    seqset_add(&set, 99);
+    index_set_searchres(v, &set);
+    seqset_fini(&set);
+    for (int uid = 0; uid < 2; uid++) {
+        buf_reset(&out);
+        CHECK_INTEQ(index_parse_set(v, "$", uid, &set), 0);
+        seqset_format(&set, &out);
+        CHECK_STREQ(buf_cstring(&out), "2,4");
+        seqset_fini(&set);
+    }
+    CHECK_INTEQ(index_parse_set(v, "$,1", 0, &set), -1);
+    seqset_fini(&set);
+    index_set_searchres(v, NULL);
+    CHECK_INTEQ(index_parse_set(v, "$", 1, &set), 0);
+    CHECK_INTEQ(seqset_count(&set), 0);
+    seqset_fini(&set);
     buf_free(&out);
     index_close(&v);
     remove_dir(dir);

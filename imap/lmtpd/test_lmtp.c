@@ -3,9 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "imap/lmtpd/lmtp_group.h"
 #include "imap/lmtpd/lmtpd.h"
+#include "imap/store/mailbox.h"
+#include "imap/store/quota.h"
+#include "lib/cyrusdb.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/prot.h"
@@ -288,8 +293,89 @@ static void test_spool_eof(void)
     lmtp_msg_fini(&msg);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* One process finds another's ticket queued and stores both in one
+ * transaction, leaving the other its result. */
+static void test_group_commit(void)
+{
+    char base[] = "/tmp/test_lmtp_group.XXXXXX";
+    struct buf p = BUF_INITIALIZER, other = BUF_INITIALIZER;
+    struct lmtp_group_args a;
+    struct mailbox *mb = NULL;
+    enum lmtp_status st;
+    uint32_t uid = 0;
+
+    log_set_stderr(1);
+    CHECK(mkdtemp(base) != NULL);
+    CHECK_INTEQ(cyrusdb_init(base, 0), CYRUSDB_OK);
+    CHECK_INTEQ(quota_open(base), QUOTA_OK);
+    buf_printf(&p, "%s/mbox", base);
+    CHECK_INTEQ(mailbox_create(buf_cstring(&p), "00112233445566778899aabb",
+                               "fred\tlrswipkxtecdan\t", "", 1), 0);
+    buf_reset(&p);
+    buf_printf(&p, "%s/stage.", base);
+    mkdir(buf_cstring(&p), 0750);
+    buf_printf(&p, "/q.00112233445566778899aabb");
+    mkdir(buf_cstring(&p), 0750);
+    /* Another process's ticket, older than ours. */
+    buf_printf(&other, "%s/0000000001.1.1.q", buf_cstring(&p));
+    write_file(buf_cstring(&other), "Subject: other\r\n\r\nfirst\r\n");
+    buf_reset(&p);
+    buf_printf(&p, "%s/stage./mine", base);
+    write_file(buf_cstring(&p), "Subject: mine\r\n\r\nsecond\r\n");
+
+    memset(&a, 0, sizeof(a));
+    char *mbdir = strconcat(base, "/mbox", (char *)NULL);
+    char *stagedir = strconcat(base, "/stage.", (char *)NULL);
+    a.mbdir = mbdir;
+    a.mailbox = "user.fred";
+    a.uniqueid = "00112233445566778899aabb";
+    a.stagedir = stagedir;
+    a.stagepath = buf_cstring(&p);
+    st = lmtp_group_append(&a, &uid);
+    CHECK_INTEQ(st, LMTP_OK);
+    CHECK_INTEQ(uid, 2);
+
+    /* Both are in the mailbox, committed. */
+    CHECK_INTEQ(mailbox_open(mbdir, &mb), 0);
+    CHECK_INTEQ(mailbox_lock_shared(mb), 0);
+    CHECK_INTEQ(mailbox_header(mb)->exists, 2);
+    mailbox_unlock(mb);
+    mailbox_close(&mb);
+    /* The other ticket is gone and its result waits for its owner. */
+    CHECK(access(buf_cstring(&other), F_OK) < 0);
+    buf_appendcstr(&other, ".r");
+    FILE *f = fopen(buf_cstring(&other), "r");
+    int rst = -1;
+    unsigned ruid = 0;
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_INTEQ(fscanf(f, "%d %u", &rst, &ruid), 2);
+        fclose(f);
+    }
+    CHECK_INTEQ(rst, LMTP_OK);
+    CHECK_INTEQ(ruid, 1);
+
+    quota_close();
+    cyrusdb_done();
+    char *cmd = strconcat("rm -rf '", base, "'", (char *)NULL);
+    if (system(cmd) != 0)
+        printf("# cannot remove %s\n", base);
+    free(cmd);
+    free(mbdir);
+    free(stagedir);
+    buf_free(&p);
+    buf_free(&other);
+}
+
 UNIT_TESTS(UNIT_T(test_addr_clean), UNIT_T(test_addr_split_plain),
            UNIT_T(test_addr_split_domains), UNIT_T(test_spool_basic),
            UNIT_T(test_spool_adds_date), UNIT_T(test_spool_8bit_and_nul),
            UNIT_T(test_spool_size_limit), UNIT_T(test_spool_big_spills),
-           UNIT_T(test_spool_eof))
+           UNIT_T(test_spool_eof), UNIT_T(test_group_commit))

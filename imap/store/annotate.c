@@ -2,8 +2,12 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "imap/store/annotate.h"
 #include "lib/cyrusdb.h"
@@ -11,6 +15,11 @@
 #include "lib/xmalloc.h"
 
 static struct cyrusdb *annotdb;
+static char *stamp_path;
+
+/* The stamp grows by a byte per change (and starts again when large),
+ * so a watcher sees a new size even within one timestamp tick. */
+#define ANNOTATE_STAMP_MAX 4096
 
 /* How often a transaction lost to a deadlock is tried again. */
 #define ANNOTATE_RETRIES 5
@@ -27,13 +36,45 @@ int annotate_open(const char *path)
         annotdb = NULL;
         return ANNOTATE_IOERROR;
     }
+    free(stamp_path);
+    stamp_path = strconcat(path, ".stamp", (char *)NULL);
     return ANNOTATE_OK;
+}
+
+const char *annotate_stamp_path(void)
+{
+    return stamp_path;
+}
+
+static void stamp_touch(void)
+{
+    struct stat st;
+    int fd;
+
+    if (!stamp_path)
+        return;
+    fd = open(stamp_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_warning("annotate: cannot open %s: %s", stamp_path,
+                    strerror(errno));
+        return;
+    }
+    if (write(fd, "+", 1) != 1)
+        log_warning("annotate: cannot write %s: %s", stamp_path,
+                    strerror(errno));
+    else if (fstat(fd, &st) == 0 && st.st_size >= ANNOTATE_STAMP_MAX &&
+             ftruncate(fd, 0) < 0)
+        log_warning("annotate: cannot truncate %s: %s", stamp_path,
+                    strerror(errno));
+    close(fd);
 }
 
 void annotate_close(void)
 {
     if (annotdb)
         cyrusdb_close(&annotdb);
+    free(stamp_path);
+    stamp_path = NULL;
 }
 
 int annotate_isopen(void)
@@ -249,6 +290,8 @@ int annotate_store(const char *uniqueid, const struct annotate_change *changes,
         r = store_once(uniqueid, changes, n, &d);
     if (delta)
         *delta = r ? 0 : d;
+    if (!r && n)
+        stamp_touch();
     return from_cyrusdb(r);
 }
 
@@ -350,6 +393,8 @@ int annotate_delete_mailbox(const char *uniqueid, int64_t *freed)
         r = cyrusdb_commit(annotdb, &tid);
     if (!r && freed)
         *freed = kr.bytes;
+    if (!r && kr.keys.len)
+        stamp_touch();
     buf_free(&kr.keys);
     return from_cyrusdb(r);
 }
@@ -392,6 +437,8 @@ int annotate_copy_mailbox(const char *from, const char *to)
         cyrusdb_abort(annotdb, &cr.tid);
     else if (cr.tid)
         r = cyrusdb_commit(annotdb, &cr.tid);
+    if (!r)
+        stamp_touch();
     buf_free(&prefix);
     buf_free(&cr.key);
     return from_cyrusdb(r);

@@ -33,6 +33,11 @@ enum annotate_error {
 int annotate_open(const char *path);
 void annotate_close(void);
 int annotate_isopen(void);
+/* A file (the database path + ".stamp") that every committed change
+ * (annotate_store, _delete_mailbox, _copy_mailbox) touches, so that a
+ * watcher learns with one stat() whether anything may have changed:
+ * its size or mtime differ after each change.  NULL when not open. */
+const char *annotate_stamp_path(void);
 
 /* Split a client's entry name ("/private/comment") into its scope and
  * the stored path ("/comment", lower-cased, into `path`).  BADENTRY for

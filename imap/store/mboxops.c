@@ -522,7 +522,9 @@ int mboxops_delete(const struct mboxops_settings *st,
         return from_mboxlist(r);
     if (checkacl && !who->isadmin) {
         acl_rights_t rights = mboxops_rights(st, who, name, e.acl);
-        if (!(rights & ACL_LOOKUP))
+        /* 'x' alone is enough (RFC 4314 4); without it, a mailbox the
+         * user cannot even list is not there for him. */
+        if (!(rights & (ACL_LOOKUP | ACL_DELETEMBOX)))
             r = MBOXOPS_NOTFOUND;
         else if (!(rights & ACL_DELETEMBOX) || mboxname_isusermailbox(name, 1))
             r = MBOXOPS_NOPERM;
@@ -763,7 +765,7 @@ int mboxops_rename(const struct mboxops_settings *st,
     }
     if (checkacl && !who->isadmin) {
         acl_rights_t rights = mboxops_rights(st, who, oldname, old.acl);
-        if (!(rights & ACL_LOOKUP)) {
+        if (!(rights & (ACL_LOOKUP | ACL_DELETEMBOX))) {
             r = MBOXOPS_NOTFOUND;
             goto done;
         }
