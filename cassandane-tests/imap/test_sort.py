@@ -8,7 +8,8 @@ class SortTest(SortTestCase):
     def test_capabilities(self):
         _, s = self.setup_mailbox([])
         caps = self.capabilities(s)
-        for cap in ("SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT",
+        for cap in ("SORT", "SORT=DISPLAY", "SORT=MODSEQ", "SORT=UID", "ESORT",
+                    "THREAD=ORDEREDSUBJECT",
                     "THREAD=REFERENCES", "ESEARCH", "SEARCHRES", "WITHIN"):
             self.assertIn(cap, caps)
 
@@ -110,6 +111,15 @@ class SortTest(SortTestCase):
                          [2, 3])
         self.assertEqual(self.sort(s, '(SUBJECT) UTF-8 TEXT "not in mailbox"'),
                          [])
+
+    def test_uid_and_modseq_keys(self):
+        # the Cyrus extensions SORT=UID and SORT=MODSEQ
+        _, s = self.setup_mailbox([mail("a"), mail("b"), mail("c")])
+        self.ok(s, "st", "STORE 1 +FLAGS (\\Flagged)")
+        self.assertEqual(self.sort(s, "(REVERSE UID) UTF-8 ALL"), [3, 2, 1])
+        self.assertEqual(self.sort(s, "(MODSEQ) UTF-8 ALL"), [2, 3, 1])
+        self.assertEqual(self.sort(s, "(REVERSE MODSEQ) UTF-8 ALL"),
+                         [1, 3, 2])
 
     def test_multiple_criteria(self):
         _, s = self.setup_mailbox([

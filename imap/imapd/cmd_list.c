@@ -504,11 +504,20 @@ static void specialuse_of(struct listctx *x, const struct listname *n)
         imapd_specialuse_get(x->s, n->intname, n->uniqueid, &x->use);
 }
 
-static int is_below(const char *name, const char *parent, char sep)
+/* Is `name` below `parent`?  With virtdomains, names of another domain
+ * than the user's end in "@domain" (user/fred/Sent@example.com): a child
+ * has its parent's domain and extends the part before it. */
+static int is_below(const struct listctx *x, const char *name,
+                    const char *parent)
 {
-    size_t len = strlen(parent);
+    int vd = x->s->ns.virtdomains;
+    const char *pd = vd ? strrchr(parent, '@') : NULL;
+    const char *nd = vd ? strrchr(name, '@') : NULL;
+    size_t len = pd ? (size_t)(pd - parent) : strlen(parent);
 
-    return !strncmp(name, parent, len) && name[len] == sep;
+    if (!pd != !nd || (pd && strcmp(pd, nd)))
+        return 0;
+    return !strncmp(name, parent, len) && name[len] == x->sep;
 }
 
 static void list_one(struct listctx *x, int i, int childinfo)
@@ -520,8 +529,7 @@ static void list_one(struct listctx *x, int i, int childinfo)
     int haschild = 0;
 
     for (int j = 0; j < x->u.count && !haschild; j++)
-        if (x->u.names[j].exists && is_below(x->u.names[j].ext, n->ext,
-                                             x->sep))
+        if (x->u.names[j].exists && is_below(x, x->u.names[j].ext, n->ext))
             haschild = 1;
     /* IMAP4rev2's LIST is the extended one (RFC 9051 6.3.9). */
     if (!n->exists || !n->selectable)
@@ -665,7 +673,7 @@ static void list_names(struct imapd_session *s, struct listopts *o)
             continue;
         if (o->sel_recursive || (!selecting && pct && !n->exists)) {
             for (int j = 0; j < x.u.count; j++) {
-                if (j == i || !is_below(x.u.names[j].ext, n->ext, x.sep))
+                if (j == i || !is_below(&x, x.u.names[j].ext, n->ext))
                     continue;
                 if (x.u.names[j].exists)
                     visible_child = 1;

@@ -305,9 +305,29 @@ void cmd_unsubscribe(struct imapd_session *s, struct imapd_cmd *cmd)
 void cmd_namespace(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct buf out = BUF_INITIALIZER;
+    struct mboxlist_entry e;
+    char *inbox = imapd_mailbox_inbox(s);
+    const char *groups;
 
     mboxname_namespace_response(&s->ns, &out);
-    prot_printf(s->prot, "* NAMESPACE %s\r\n", buf_cstring(&out));
+    groups = buf_cstring(&out);
+    /* As Cyrus: no personal namespace for a user without an INBOX (an
+     * admin, usually).  The personal group is the first "((...))", and
+     * its prefix ("" or "INBOX" and the separator) holds no "))". */
+    memset(&e, 0, sizeof(e));
+    if (!inbox || mboxlist_lookup(inbox, &e) != MBOXLIST_OK) {
+        const char *end = strstr(groups, ")) ");
+        if (end) {
+            prot_printf(s->prot, "* NAMESPACE NIL %s\r\n", end + 3);
+            groups = NULL;
+        }
+    }
+    else {
+        mboxlist_entry_fini(&e);
+    }
+    free(inbox);
+    if (groups)
+        prot_printf(s->prot, "* NAMESPACE %s\r\n", groups);
     buf_free(&out);
     imapd_ok(s, cmd);
 }

@@ -57,7 +57,8 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     buf_appendcstr(out, " NOTIFY");
     /* Search and order (cmd_search.c, cmd_sort.c, cmd_thread.c). */
     buf_appendcstr(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY"
-                        " THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT");
+                        " SORT=MODSEQ SORT=UID THREAD=ORDEREDSUBJECT"
+                        " THREAD=REFERENCES ESORT");
     /* RFC 7162 (cmd_select.c, cmd_fetch.c, cmd_store.c, index.c). */
     buf_appendcstr(out, " CONDSTORE QRESYNC");
     /* Mailbox commands (cmd_mailbox.c, cmd_list.c, cmd_acl.c,

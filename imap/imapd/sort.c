@@ -25,6 +25,8 @@ static const struct {
     { "TO", SORT_TO },
     { "DISPLAYFROM", SORT_DISPLAYFROM },
     { "DISPLAYTO", SORT_DISPLAYTO },
+    { "MODSEQ", SORT_MODSEQ },
+    { "UID", SORT_UID },
 };
 
 static int crit_error(struct imapparse_ctx *ctx, int c, const char *fmt,
@@ -95,7 +97,8 @@ out:
 
 static int key_is_string(enum sort_key k)
 {
-    return k != SORT_ARRIVAL && k != SORT_DATE && k != SORT_SIZE;
+    return k != SORT_ARRIVAL && k != SORT_DATE && k != SORT_SIZE &&
+           k != SORT_MODSEQ && k != SORT_UID;
 }
 
 int sort_needs_envelope(const struct sort_criteria *crit)
@@ -516,6 +519,12 @@ static int compare_entries(const void *pa, const void *pb)
             break;
         case SORT_SIZE:
             r = cmp_num(a->item.size, b->item.size);
+            break;
+        case SORT_MODSEQ:
+            r = cmp_num((int64_t)a->item.modseq, (int64_t)b->item.modseq);
+            break;
+        case SORT_UID:
+            r = cmp_num(a->item.uid, b->item.uid);
             break;
         default:
             r = strcmp(set->pool.s + a->item.key[k],

@@ -34,6 +34,8 @@ enum sort_key {
     SORT_TO,
     SORT_DISPLAYFROM,   /* RFC 5957 */
     SORT_DISPLAYTO,
+    SORT_MODSEQ,        /* SORT=MODSEQ and SORT=UID, as Cyrus offers */
+    SORT_UID,
     SORT_NKEYS
 };
 

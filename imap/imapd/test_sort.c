@@ -174,7 +174,10 @@ static void test_parse_criteria(void)
     CHECK_INTEQ(crit.c[1].reverse, 1);
     CHECK_INTEQ(crit.c[2].key, SORT_DISPLAYFROM);
     CHECK(sort_needs_envelope(&crit));
-    CHECK_INTEQ(parse_criteria("(ARRIVAL SIZE DATE)\r\n", &crit, &next), 0);
+    CHECK_INTEQ(parse_criteria("(ARRIVAL SIZE DATE uid MODSEQ)\r\n", &crit,
+                               &next), 0);
+    CHECK_INTEQ(crit.n, 5);
+    CHECK_INTEQ(crit.c[3].key, SORT_UID);
     CHECK(!sort_needs_envelope(&crit));
 
     static const char *const bad[] = {
@@ -258,6 +261,23 @@ static void test_orderings(void)
     order(set, got);
     CHECK_STREQ(got, "321");
     sort_set_free(&set);
+
+    /* Cyrus's SORT=MODSEQ and SORT=UID keys */
+    crit.c[0].key = SORT_MODSEQ;
+    crit.c[0].reverse = 1;
+    set = sort_set_new(&crit);
+    for (uint32_t i = 1; i <= 3; i++) {
+        struct sort_item it;
+        memset(&it, 0, sizeof(it));
+        it.msgno = i;
+        it.uid = 10 - i;
+        it.modseq = i == 2 ? 50 : i;
+        sort_set_add(set, &it, NULL, 0);
+    }
+    order(set, got);
+    CHECK_STREQ(got, "231");
+    sort_set_free(&set);
+    crit.c[0].reverse = 0;
 
     /* FROM is the mailbox, case-insensitively; DISPLAYFROM the name */
     crit.c[0].key = SORT_FROM;

@@ -182,8 +182,8 @@ static struct node *sort_siblings(struct node *head, struct node ***scratch,
     return (*scratch)[0];
 }
 
-/* The root is kept as a pseudo-node so that root children are ordinary
- * siblings; their parent pointer stays NULL. */
+/* The root's children form the forest's `roots` list: ordinary siblings
+ * whose parent pointer stays NULL. */
 static void root_add(struct forest *f, struct node *n)
 {
     n->parent = NULL;
