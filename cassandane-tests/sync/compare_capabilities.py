@@ -230,8 +230,7 @@ def markdown(data):
         if len(post) > 1:
             note = NOTES.get(cap, "?")
         elif len(set(cells)) > 1:
-            note = NOTES.get(cap, "differs only before login (Cyrus lists "
-                                  "everything there)")
+            note = NOTES.get(cap, "differs only in being listed before login")
         else:
             note = ""
         lines.append("| %s | %s | %s |" % (cap, " | ".join(cells), note))

@@ -10,13 +10,14 @@
  *      mailbox's queue directory <partition>/stage./q.<uniqueid>/, before
  *      the mailbox is even opened, so that whoever holds the lock next
  *      finds as many tickets as possible;
- *   2. it opens the mailbox and waits for its lock;
+ *   2. it waits for the queue's lock (flock on <queue>/.lock);
  *   3. holding it, it looks for its ticket's result file: if another
  *      process has meanwhile appended the message, it takes the result
- *      and is done;
- *   4. otherwise it becomes the leader: it appends every ticket waiting
- *      in the queue, commits once, charges quota once, then writes each
- *      ticket's result and removes the tickets.
+ *      and is done, without ever opening the mailbox;
+ *   4. otherwise it becomes the leader: under the mailbox's exclusive
+ *      lock it appends every ticket waiting in the queue, commits once,
+ *      charges quota once, then writes each ticket's result and removes
+ *      the tickets, and only then releases the queue lock.
  *
  * The promise is kept: a result saying "stored" is written only after
  * the commit that made the message durable, and a process answers 250
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -270,6 +272,8 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     static unsigned seq;
     struct mailbox *mb = NULL;
     struct buf qdir = BUF_INITIALIZER, tpath = BUF_INITIALIZER;
+    struct buf lockpath = BUF_INITIALIZER;
+    int lockfd = -1;
     enum lmtp_status status = LMTP_IOERROR;
     strarray_t names = STRARRAY_INITIALIZER;
     struct ticket *t = NULL;
@@ -290,21 +294,33 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
         goto out;
     }
 
+    /* Waiting happens on the queue's own lock, not the mailbox's: a
+     * process whose message a leader stored learns it without opening
+     * the mailbox at all. */
+    buf_printf(&lockpath, "%s/.lock", buf_cstring(&qdir));
+    lockfd = open(buf_cstring(&lockpath), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    while (lockfd >= 0 && flock(lockfd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            close(lockfd);
+            lockfd = -1;
+        }
+    }
+    if (lockfd < 0) {
+        log_error("lmtpd: cannot lock %s: %s", buf_cstring(&lockpath),
+                  strerror(errno));
+        unlink(buf_cstring(&tpath));
+        goto out;
+    }
+    if (read_result(buf_cstring(&tpath), &status, uid))
+        goto out;
+
     r = mailbox_open(a->mbdir, &mb);
     if (!r)
         r = mailbox_lock_exclusive(mb);
     if (r) {
         log_error("lmtpd: cannot lock %s: %s", a->mailbox, mailbox_strerror(r));
-        /* A leader may have taken the ticket meanwhile: its result
-         * stands. */
-        if (read_result(buf_cstring(&tpath), &status, uid))
-            goto out;
         unlink(buf_cstring(&tpath));
         status = r == MAILBOX_LOCKED ? LMTP_LOCKED : LMTP_IOERROR;
-        goto out;
-    }
-    if (read_result(buf_cstring(&tpath), &status, uid)) {
-        mailbox_unlock(mb);
         goto out;
     }
 
@@ -343,6 +359,10 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
 out:
     if (mb)
         mailbox_close(&mb);
+    /* Results were written before this: whoever waits next sees them. */
+    if (lockfd >= 0)
+        close(lockfd);
+    buf_free(&lockpath);
     for (int i = 0; t && i < n; i++)
         free(t[i].name);
     free(t);
