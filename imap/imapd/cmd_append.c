@@ -154,10 +154,9 @@ static int read_flags(struct imapd_session *s, struct imapd_cmd *cmd,
         if (i < sizeof(sys) / sizeof(sys[0])) {
             fl->system |= sys[i].bit;
         }
-        else if (!strcasecmp(w, "\\Recent")) {
-            /* Not settable; ignored as Cyrus does. */
-        }
         else if (w[0] == '\\' || !is_keyword(w)) {
+            /* \Recent too: RFC 3501's "flag" excludes it, and Cyrus
+             * refuses it the same way. */
             imapd_bad(s, cmd, c, "Invalid flag name %s in Append", w);
             return -1;
         }

@@ -98,6 +98,11 @@ static int section_valid(const char *spec)
     size_t off, len;
     int r;
 
+    /* section-part is nz-number *("." nz-number): the message module
+     * would take a part 0 for a missing part, the grammar refuses it. */
+    for (const char *p = spec; *p && *p != '('; p++)
+        if (*p == '0' && (p == spec || p[-1] == '.'))
+            return 0;
     if (!empty)
         empty = message_parse("\r\n", 2);
     if (!empty)

@@ -1022,15 +1022,14 @@ static int sent_ymd(const struct search_msg *m, const struct search_source *src)
         header_first(base, len, "Date", &value, &vlen) &&
         search_header_date(value, vlen, &ymd) == 0)
         return ymd;
-    if (m->rec->sentdate > 0) {
-        /* the zone is lost: the UTC day is the best guess left */
-        time_t t = (time_t)m->rec->sentdate;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
-               tm.tm_mday;
-    }
-    return 0;   /* no date: before every day, as the epoch is in Cyrus */
+    /* Without a usable Date: the internal date stands in for it, as
+     * RFC 5256 has SORT do and as Cyrus searches.  Either way the zone is
+     * lost: the UTC day is the best guess left. */
+    time_t t = (time_t)(m->rec->sentdate > 0 ? m->rec->sentdate
+                                             : m->rec->internaldate);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
 static const char *part_charset(const struct message *msg,

@@ -282,10 +282,14 @@ static void test_sent_dates(void)
     CHECK_INTEQ(check("SENTSINCE 2-Jan-2024", &t), 0);
     tm_fini(&t);
 
-    /* no Date: header at all: before every day */
+    /* no Date: header at all: the internal date stands in (as RFC 5256
+     * has SORT do, and as Cyrus searches) */
     tm_init(&t, "Subject: x\r\n\r\nbody\r\n", 1, 1);
-    CHECK_INTEQ(check("SENTBEFORE 1-Jan-1990", &t), 1);
-    CHECK_INTEQ(check("SENTSINCE 1-Jan-1990", &t), 0);
+    t.rec.internaldate = 1012651200;            /* 2 Feb 2002 12:00 UTC */
+    CHECK_INTEQ(check("SENTBEFORE 1-Jan-1990", &t), 0);
+    CHECK_INTEQ(check("SENTSINCE 1-Jan-1990", &t), 1);
+    CHECK_INTEQ(check("SENTON 2-Feb-2002", &t), 1);
+    CHECK_INTEQ(check("SENTBEFORE 2-Feb-2002", &t), 0);
     tm_fini(&t);
 
     int ymd = 0;

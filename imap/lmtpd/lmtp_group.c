@@ -214,23 +214,21 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
 }
 
 /* Results are for the waiting processes only: no fsync, the commit
- * before them is what made the messages durable. */
+ * before them is what made the messages durable.  Nobody reads one
+ * before the queue lock is released, so no rename is needed either. */
 static void write_result(const char *qdir, const struct ticket *t)
 {
     char *path = strconcat(qdir, "/", t->name, RESULT_SUFFIX, (char *)NULL);
-    char *tmp = strconcat(qdir, "/.", t->name, RESULT_SUFFIX, (char *)NULL);
     char text[64];
     int fd;
 
     snprintf(text, sizeof(text), "%d %u\n", (int)t->status, t->uid);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || retry_write(fd, text, strlen(text)) < 0 ||
-        rename(tmp, path) < 0)
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || retry_write(fd, text, strlen(text)) < 0)
         log_error("lmtpd: cannot write %s: %s", path, strerror(errno));
     if (fd >= 0)
         close(fd);
     free(path);
-    free(tmp);
 }
 
 /* 1 and the result when another process stored our ticket; 0 if not. */
