@@ -15,7 +15,7 @@ rules are tested in lmtp/test_delivery.py; over IMAP it grants nothing.
 
 import re
 
-from imap.selected_util import SelectedTestCase
+from imap.selected_util import SelectedTestCase, read_response
 
 MSG = b"From: fred@example.com\r\nSubject: matrix\r\n\r\nbody\r\n"
 
@@ -73,7 +73,6 @@ class Session:
         tag = "m%d" % self.n
         self.s.send(("%s APPEND %s %s{%d+}\r\n" % (tag, box, flags, len(MSG))).encode()
                     + MSG + b"\r\n")
-        from imap.selected_util import read_response
         untagged, tagged = read_response(self.s, tag)
         return untagged, tagged[len(tag) + 1:].decode()
 

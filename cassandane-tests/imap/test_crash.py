@@ -192,6 +192,7 @@ class CrashTest(InstanceTestCase):
         mbdir = self.mailbox_dir(inst, "user/fred/" + MAILBOX)
 
         acked = []
+        sent = set()
         mid_append = 0
         for round_no in range(1, 7):
             s, f = self.login_raw(inst, "fred")
@@ -213,6 +214,7 @@ class CrashTest(InstanceTestCase):
             s.close()
             self.assertEqual(app.other, [], "APPENDs refused: %r" % app.other[:3])
             acked.extend(app.acked.values())
+            sent.update(app.sent.values())
 
             # Nobody has touched the mailbox since the kill.
             last_uid, flags = index_header(os.path.join(mbdir, "cyrus.index"))
@@ -234,8 +236,10 @@ class CrashTest(InstanceTestCase):
         missing = [m[:120] for m in acked if m not in stored_set]
         self.assertEqual(missing, [], "%d acknowledged messages missing"
                          % len(missing))
-        # Nothing unacknowledged beyond what was in flight, and no message twice.
+        # Nothing twice and nothing but what was sent, intact.  (More than
+        # was acknowledged may be there: the server may commit pipelined
+        # APPENDs before their OKs leave its output buffer.)
         self.assertEqual(len(stored), len(stored_set))
-        self.assertLessEqual(len(stored) - len(acked), 6)
+        self.assertEqual([m[:120] for m in stored_set - sent], [])
         print("# %d acknowledged, %d stored, %d kills mid-append"
               % (len(acked), len(stored), mid_append))
