@@ -243,18 +243,9 @@ void cmd_login(struct imapd_session *s, struct imapd_cmd *cmd)
     int c = cmd->c;
     int r;
 
-    if (c != ' ') {
-        imapd_args_missing(s, cmd, c);
+    c = imapd_arg_astring(s, cmd, c, &s->arg1, 1);
+    if (c < 0)
         return;
-    }
-    c = imapparse_astring(&s->parse, &s->arg1);
-    if (c != ' ') {
-        if (c < 0)
-            imapd_args_error(s, cmd, c, NULL);
-        else
-            imapd_args_missing(s, cmd, c);
-        return;
-    }
     c = imapparse_astring(&s->parse, &s->arg2);
     if (imapd_args_end(s, cmd, c) < 0) {
         wipe(&s->arg2);

@@ -206,18 +206,9 @@ static void do_list(struct imapd_session *s, struct imapd_cmd *cmd, int lsub)
     char *pattern;
     int c = cmd->c, pct;
 
-    if (c != ' ') {
-        imapd_args_missing(s, cmd, c);
+    c = imapd_arg_astring(s, cmd, c, &s->arg1, 1);
+    if (c < 0)
         return;
-    }
-    c = imapparse_astring(&s->parse, &s->arg1);
-    if (c != ' ') {
-        if (c < 0)
-            imapd_args_error(s, cmd, c, NULL);
-        else
-            imapd_args_missing(s, cmd, c);
-        return;
-    }
     /* list-mailbox: an astring, or an atom that may hold '%' and '*'. */
     c = prot_getc(s->prot);
     prot_ungetc(c, s->prot);

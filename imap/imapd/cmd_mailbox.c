@@ -494,18 +494,9 @@ void cmd_status(struct imapd_session *s, struct imapd_cmd *cmd)
     enum imapd_error e;
     int c = cmd->c;
 
-    if (c != ' ') {
-        imapd_args_missing(s, cmd, c);
+    c = imapd_arg_astring(s, cmd, c, &s->arg1, 1);
+    if (c < 0)
         return;
-    }
-    c = imapparse_astring(&s->parse, &s->arg1);
-    if (c != ' ') {
-        if (c < 0)
-            imapd_args_error(s, cmd, c, NULL);
-        else
-            imapd_args_missing(s, cmd, c);
-        return;
-    }
     if (imapd_status_parse(s, cmd, &items, &c) < 0)
         return;
     if (imapd_args_end(s, cmd, c) < 0)

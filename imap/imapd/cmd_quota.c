@@ -153,18 +153,9 @@ void cmd_setquota(struct imapd_session *s, struct imapd_cmd *cmd)
 
     for (int i = 0; i < QUOTA_NUMRESOURCES; i++)
         limit[i] = QUOTA_UNLIMITED;
-    if (c != ' ') {
-        imapd_args_missing(s, cmd, c);
+    c = imapd_arg_astring(s, cmd, c, &s->arg1, 1);
+    if (c < 0)
         return;
-    }
-    c = imapparse_astring(&s->parse, &s->arg1);
-    if (c != ' ') {
-        if (c < 0)
-            imapd_args_error(s, cmd, c, NULL);
-        else
-            imapd_args_missing(s, cmd, c);
-        return;
-    }
     c = prot_getc(s->prot);
     if (c != '(') {
         imapd_bad(s, cmd, c, "Missing required argument to Setquota");

@@ -133,6 +133,25 @@ void imapd_args_missing(struct imapd_session *s, struct imapd_cmd *cmd, int c)
     imapd_bad(s, cmd, c, "Missing required argument to %s", cmd->def->name);
 }
 
+int imapd_arg_astring(struct imapd_session *s, struct imapd_cmd *cmd, int c,
+                      struct buf *out, int more)
+{
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return -1;
+    }
+    c = imapparse_astring(&s->parse, out);
+    if (c < 0) {
+        imapd_args_error(s, cmd, c, NULL);
+        return -1;
+    }
+    if (more && c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return -1;
+    }
+    return c;
+}
+
 int imapd_args_end(struct imapd_session *s, struct imapd_cmd *cmd, int c)
 {
     if (c < 0) {

@@ -67,6 +67,11 @@ int imapd_dispatch(struct imapd_session *s);
 
 /* --- helpers for handlers --- */
 
+/* Read the SP and the astring argument that follow `c` into `out`; with
+ * `more`, another argument must follow (a SP after it).  Returns the
+ * character after the astring, or -1 after answering BAD. */
+int imapd_arg_astring(struct imapd_session *s, struct imapd_cmd *cmd, int c,
+                      struct buf *out, int more);
 /* Check that the arguments ended at `c`: 0 at CRLF, else answer
  * "BAD Unexpected extra arguments", skip the line and return -1. */
 int imapd_args_end(struct imapd_session *s, struct imapd_cmd *cmd, int c);
