@@ -120,6 +120,37 @@ static int give_back(struct imapd_session *s, int c)
     return IMAPPARSE_SYNTAX;
 }
 
+/* Parse "<origin.count>" after its '<' into `sec`; *cp becomes the
+ * character after '>'.  -1 on bad syntax, with the offending character
+ * given back (in *cp) so the line can still be skipped. */
+static int parse_partial(struct imapd_session *s, struct fetch_section *sec,
+                         int *cp)
+{
+    unsigned long long n[2] = { 0, 0 };
+    const char end[2] = { '.', '>' };
+    int c = 0;
+
+    for (int i = 0; i < 2; i++) {
+        int digits = 0;
+
+        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
+               n[i] <= UINT32_MAX) {
+            n[i] = n[i] * 10 + (unsigned)(c - '0');
+            digits++;
+        }
+        if (!digits || c != end[i] || n[i] > UINT32_MAX ||
+            (i == 1 && n[i] == 0)) {
+            *cp = give_back(s, c);
+            return -1;
+        }
+    }
+    sec->partial = 1;
+    sec->start = (uint32_t)n[0];
+    sec->count = (uint32_t)n[1];
+    *cp = prot_getc(s->prot);
+    return 0;
+}
+
 /* Read "[section]<partial>" after "BODY" / "BODY.PEEK"; the '[' has been
  * read.  Returns the next character, or a negative IMAPPARSE code; on a
  * grammar error s->parse.error says why. */
@@ -184,32 +215,8 @@ static int parse_section(struct imapd_session *s, struct fetch_req *req,
     sec = add_section(req);
     c = prot_getc(s->prot);
     if (c == '<') {
-        unsigned long long a = 0, b = 0;
-        int digits = 0;
-
-        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
-               a <= UINT32_MAX) {
-            a = a * 10 + (unsigned)(c - '0');
-            digits++;
-        }
-        if (!digits || c != '.' || a > UINT32_MAX) {
-            c = give_back(s, c);
+        if (parse_partial(s, sec, &c) < 0)
             goto bad;
-        }
-        digits = 0;
-        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
-               b <= UINT32_MAX) {
-            b = b * 10 + (unsigned)(c - '0');
-            digits++;
-        }
-        if (!digits || c != '>' || b == 0 || b > UINT32_MAX) {
-            c = give_back(s, c);
-            goto bad;
-        }
-        sec->partial = 1;
-        sec->start = (uint32_t)a;
-        sec->count = (uint32_t)b;
-        c = prot_getc(s->prot);
     }
     buf_printf(&label, "BODY[%s]", buf_cstring(&spec));
     if (sec->partial)
@@ -258,32 +265,8 @@ static int parse_binary_section(struct imapd_session *s, struct fetch_req *req,
     sec->kind = kind;
     c = prot_getc(s->prot);
     if (c == '<' && kind == SEC_BINARY) {
-        unsigned long long a = 0, b = 0;
-        int digits = 0;
-
-        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
-               a <= UINT32_MAX) {
-            a = a * 10 + (unsigned)(c - '0');
-            digits++;
-        }
-        if (!digits || c != '.' || a > UINT32_MAX) {
-            c = give_back(s, c);
+        if (parse_partial(s, sec, &c) < 0)
             goto bad;
-        }
-        digits = 0;
-        while ((c = prot_getc(s->prot)) >= '0' && c <= '9' &&
-               b <= UINT32_MAX) {
-            b = b * 10 + (unsigned)(c - '0');
-            digits++;
-        }
-        if (!digits || c != '>' || b == 0 || b > UINT32_MAX) {
-            c = give_back(s, c);
-            goto bad;
-        }
-        sec->partial = 1;
-        sec->start = (uint32_t)a;
-        sec->count = (uint32_t)b;
-        c = prot_getc(s->prot);
     }
     buf_printf(&label, "%s[%s]", kind == SEC_BINARY ? "BINARY" : "BINARY.SIZE",
                buf_cstring(&spec));
