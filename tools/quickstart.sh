@@ -122,6 +122,8 @@ tls_server_cert: $ETC/server.crt
 tls_server_key: $ETC/server.key
 altnamespace: yes
 unixhierarchysep: yes
+# A user's INBOX is created at first login (no quota limit).
+autocreate_quota: 0
 syslog_prefix: quickstart
 master_pid_file: $PIDFILE
 EOF
@@ -133,6 +135,7 @@ START {
 
 SERVICES {
   imap cmd="imapd -C $ETC/imapd.conf" listen="127.0.0.1:$PORT" prefork=1
+  lmtpunix cmd="lmtpd -C $ETC/imapd.conf" listen="$VAR/lib/socket/lmtp" prefork=0
 }
 EOF
 }
