@@ -252,3 +252,25 @@ const char *cyrusdb_strerror(int r)
     default:               return "unknown database error";
     }
 }
+
+int cyrusdb_run_txn(struct cyrusdb *db,
+                    int (*op)(struct cyrusdb_txn **tid, void *rock),
+                    void *rock)
+{
+    enum { TXN_RETRIES = 50 };
+
+    for (int attempt = 0; attempt < TXN_RETRIES; attempt++) {
+        struct cyrusdb_txn *tid = NULL;
+        int r = op(&tid, rock);
+        if (r == CYRUSDB_AGAIN) continue;   /* already aborted */
+        if (r) {
+            if (tid) cyrusdb_abort(db, &tid);
+            return r;
+        }
+        if (!tid) return CYRUSDB_OK;
+        r = cyrusdb_commit(db, &tid);
+        if (r == CYRUSDB_AGAIN) continue;
+        return r;
+    }
+    return CYRUSDB_AGAIN;
+}

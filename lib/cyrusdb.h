@@ -99,6 +99,13 @@ int cyrusdb_commit(struct cyrusdb *db, struct cyrusdb_txn **tid);
 /* Undo the transaction's changes; *tid is set to NULL. */
 int cyrusdb_abort(struct cyrusdb *db, struct cyrusdb_txn **tid);
 
+/* Run `op` in a transaction of its own on `db`, retrying it from the start
+ * while it or the commit meets a lock conflict (CYRUSDB_AGAIN), up to a
+ * bound.  `op` returns a CYRUSDB_* code or a negative verdict of its own;
+ * any nonzero return aborts the transaction and is passed through. */
+int cyrusdb_run_txn(struct cyrusdb *db,
+                    int (*op)(struct cyrusdb_txn **tid, void *rock),
+                    void *rock);
 /* Write dirty pages and a checkpoint record, shortening future recovery. */
 int cyrusdb_checkpoint(void);
 /* Remove log files no checkpoint or active transaction needs any more. */

@@ -27,7 +27,6 @@
 #define UIDVALIDITY_KEY "$UIDVALIDITY"
 #define UNIQUEID_BYTES 12
 /* Transactions that keep colliding are given up after this many tries. */
-#define TXN_RETRIES 50
 
 static struct cyrusdb *mbdb;
 /* A handle opened before fork() belongs to the parent's environment:
@@ -251,25 +250,6 @@ bad:
     return MBOXLIST_BADNAME;
 }
 
-/* Run `op` in a transaction of its own, retrying lock conflicts. */
-static int run_txn(int (*op)(struct cyrusdb_txn **tid, void *rock),
-                   void *rock)
-{
-    for (int attempt = 0; attempt < TXN_RETRIES; attempt++) {
-        struct cyrusdb_txn *tid = NULL;
-        int r = op(&tid, rock);
-        if (r == CYRUSDB_AGAIN) continue;   /* already aborted */
-        if (r) {
-            if (tid) cyrusdb_abort(mbdb, &tid);
-            return r;
-        }
-        r = cyrusdb_commit(mbdb, &tid);
-        if (r == CYRUSDB_AGAIN) continue;
-        return r;
-    }
-    return CYRUSDB_AGAIN;
-}
-
 struct uidv_rock {
     uint32_t value;
 };
@@ -303,7 +283,7 @@ static int uidvalidity_op(struct cyrusdb_txn **tid, void *rock)
 uint32_t mboxlist_new_uidvalidity(void)
 {
     struct uidv_rock ur = { 0 };
-    int r = mbdb ? run_txn(uidvalidity_op, &ur) : CYRUSDB_INTERNAL;
+    int r = mbdb ? cyrusdb_run_txn(mbdb, uidvalidity_op, &ur) : CYRUSDB_INTERNAL;
     if (r) {
         /* Still usable: time-based, just not guaranteed unique. */
         log_error("mboxlist: cannot record a new uidvalidity: %s",
@@ -405,7 +385,7 @@ int mboxlist_update(const struct mboxlist_entry *entry)
     if (r) return r;
     entry_format(entry, &val);
     struct update_rock ur = { entry->name, &val };
-    r = run_txn(update_op, &ur);
+    r = cyrusdb_run_txn(mbdb, update_op, &ur);
     buf_free(&val);
     if (r && r != CYRUSDB_NOTFOUND)
         log_error("mboxlist: update %s: %s", entry->name, cyrusdb_strerror(r));

@@ -23,7 +23,6 @@
 #include "lib/util.h"
 #include "lib/xmalloc.h"
 
-#define TXN_RETRIES 50
 
 static struct cyrusdb *qdb;
 /* A handle opened before fork() belongs to the parent's environment:
@@ -168,28 +167,6 @@ int quota_read(const char *root, struct quota *q)
     return QUOTA_OK;
 }
 
-/* Run `op` in a transaction of its own, retrying lock conflicts.
- * `op` returns a CYRUSDB_* code; a negative value aborts and is passed
- * through (the operation's own verdict). */
-static int run_txn(int (*op)(struct cyrusdb_txn **tid, void *rock),
-                   void *rock)
-{
-    for (int attempt = 0; attempt < TXN_RETRIES; attempt++) {
-        struct cyrusdb_txn *tid = NULL;
-        int r = op(&tid, rock);
-        if (r == CYRUSDB_AGAIN) continue;   /* already aborted */
-        if (r) {
-            if (tid) cyrusdb_abort(qdb, &tid);
-            return r;
-        }
-        if (!tid) return 0;
-        r = cyrusdb_commit(qdb, &tid);
-        if (r == CYRUSDB_AGAIN) continue;
-        return r;
-    }
-    return CYRUSDB_AGAIN;
-}
-
 /* Store q under `root` within the transaction. */
 static int quota_store(const char *root, const struct quota *q,
                        struct cyrusdb_txn **tid)
@@ -234,7 +211,7 @@ int quota_set_limits(const char *root, const int64_t limit[QUOTA_NUMRESOURCES],
 
     if (!qdb) return QUOTA_IOERROR;
     if (!valid_root(root)) return QUOTA_NOTFOUND;
-    r = run_txn(setlimits_op, &sr);
+    r = cyrusdb_run_txn(qdb, setlimits_op, &sr);
     if (r) log_error("quota: set limits of %s: %s", root, cyrusdb_strerror(r));
     return map_db(r);
 }
@@ -263,7 +240,7 @@ int quota_set_used(const char *root, const int64_t used[QUOTA_NUMRESOURCES])
 
     if (!qdb) return QUOTA_IOERROR;
     if (!valid_root(root)) return QUOTA_NOTFOUND;
-    r = run_txn(setused_op, &sr);
+    r = cyrusdb_run_txn(qdb, setused_op, &sr);
     if (r && r != CYRUSDB_NOTFOUND)
         log_error("quota: set usage of %s: %s", root, cyrusdb_strerror(r));
     return map_db(r);
@@ -381,7 +358,7 @@ int quota_update_used(const char *root,
     if (!valid_root(root)) return QUOTA_NOTFOUND;
     for (int i = 0; i < QUOTA_NUMRESOURCES; i++) any |= delta[i] != 0;
     if (!any) return QUOTA_OK;
-    r = run_txn(update_op, &ur);
+    r = cyrusdb_run_txn(qdb, update_op, &ur);
     if (r && r != CYRUSDB_NOTFOUND)
         log_error("quota: update usage of %s: %s", root, cyrusdb_strerror(r));
     return map_db(r);
