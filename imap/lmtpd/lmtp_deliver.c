@@ -8,7 +8,10 @@
  *                            lmtp_fuzzy_mailbox_match, the closest folder
  *                            by case-insensitive name), else the INBOX
  *   postuser+folder          the shared mailbox "folder", 'p' required
- * The poster is the MAIL FROM AUTH= identity, or anonymous.
+ * The poster is the MAIL FROM AUTH= identity, or anonymous.  A recipient
+ * naming a mailbox that does not exist (for the poster) goes to the
+ * INBOX of lmtp_catchall_mailbox when that is set; over-quota and
+ * permission refusals stay refusals.
  *
  * Quota on delivery (concepts.txt): a recipient is accepted while its
  * quota root's usage is under the limit, whatever the message's size;
@@ -404,10 +407,14 @@ enum lmtp_status lmtp_rcpt_resolve(const struct lmtpd_settings *st,
         mboxlist_entry_fini(&e);
         if (!status)
             mailbox = xstrdup(detail);
+        /* A shared folder the poster cannot see does not exist for
+         * it: the catch-all takes that mail too, as Cyrus does. */
+        if (status == LMTP_UNKNOWN && st->catchall)
+            status = find_inbox(st, st->catchall, &mailbox);
     }
     else {
         status = find_inbox(st, userid, &mailbox);
-        if (status == LMTP_UNKNOWN && st->catchall && *st->catchall) {
+        if (status == LMTP_UNKNOWN && st->catchall) {
             xfree(detail);
             status = find_inbox(st, st->catchall, &mailbox);
         }
@@ -531,7 +538,9 @@ static enum lmtp_status get_stage(struct delivery *d, const char *partition,
     }
     slot->stagedir = buf_release(&dir);
     r = append_stage_buf(slot->stagedir, d->base, d->len, &slot->stage);
-    if (!r && sync_stage(append_stage_path(slot->stage)) < 0)
+    /* With lmtp_group_syncfs the group commit makes it durable. */
+    if (!r && !d->st->group_syncfs &&
+        sync_stage(append_stage_path(slot->stage)) < 0)
         r = APPEND_IOERROR;
     slot->status = append_status(r);
     return slot->status;
@@ -569,6 +578,7 @@ static enum lmtp_status deliver_one(struct delivery *d, const char *mailbox,
     ga.stagepath = append_stage_path(slot->stage);
     ga.ignorequota = ignorequota;
     ga.strict_quota = d->st->strict_quota;
+    ga.syncfs = d->st->group_syncfs;
     status = lmtp_group_append(&ga, uid);
 out:
     buf_free(&path);

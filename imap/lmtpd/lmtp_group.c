@@ -6,18 +6,22 @@
  * exclusive lock.  So a delivering process does not append on its own:
  *
  *   1. its staged message (already fsync'd, outside any lock, in parallel
- *      with the other processes) is hard-linked as a "ticket" into the
+ *      with the other processes, unless lmtp_group_syncfs leaves that to
+ *      the commit) is hard-linked as a "ticket" into the
  *      mailbox's queue directory <partition>/stage./q.<uniqueid>/, before
  *      the mailbox is even opened, so that whoever holds the lock next
  *      finds as many tickets as possible;
- *   2. it waits for the queue's lock (flock on <queue>/.lock);
- *   3. holding it, it looks for its ticket's result file: if another
- *      process has meanwhile appended the message, it takes the result
- *      and is done, without ever opening the mailbox;
- *   4. otherwise it becomes the leader: under the mailbox's exclusive
+ *   2. it waits for the queue's lock (flock on <queue>/.lock; shared
+ *      first, so that the processes one leader served read their results
+ *      side by side);
+ *   3. holding it, it looks whether its ticket was renamed to carry a
+ *      result: if another process has meanwhile appended the message, it
+ *      takes the result and is done, without ever opening the mailbox;
+ *   4. otherwise it takes the queue lock exclusively, looks once more,
+ *      and becomes the leader: under the mailbox's exclusive
  *      lock it appends every ticket waiting in the queue, commits once,
- *      charges quota once, then writes each ticket's result and removes
- *      the tickets, and only then releases the queue lock.
+ *      charges quota once, then renames each ticket to carry its result,
+ *      and only then releases the queue lock.
  *
  * The promise is kept: a result saying "stored" is written only after
  * the commit that made the message durable, and a process answers 250
@@ -54,7 +58,8 @@
 #define BATCH_MAX 64
 /* Age after which an unclaimed result file is removed. */
 #define STALE_RESULT_SECS 3600
-#define RESULT_SUFFIX ".r"
+/* Separates a ticket's name from the result it was renamed to carry. */
+#define RESULT_SEP ','
 
 struct ticket {
     char *name;
@@ -86,7 +91,7 @@ static void list_tickets(const char *qdir, strarray_t *out)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (has_suffix(de->d_name, RESULT_SUFFIX)) {
+        if (strchr(de->d_name, RESULT_SEP)) {
             struct stat sb;
             char *p = strconcat(qdir, "/", de->d_name, (char *)NULL);
             if (!stat(p, &sb) && sb.st_mtime + STALE_RESULT_SECS < now)
@@ -177,6 +182,9 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
         if (!r) {
             info.internaldate = (int64_t)time(NULL);
             info.cache = &cache;
+            /* lmtp_deliver fdatasync'd the stage before queuing it, or
+             * the commit below syncs the whole filesystem. */
+            info.stage_durable = 1;
             r = mailbox_append_message(mb, path, &info, &rec);
             if (r) {
                 log_error("lmtpd: append to %s: %s", a->mailbox,
@@ -195,7 +203,7 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
     }
     buf_free(&cache);
     if (appended) {
-        r = mailbox_commit(mb);
+        r = a->syncfs ? mailbox_commit_syncfs(mb) : mailbox_commit(mb);
         if (r) {
             log_error("lmtpd: commit to %s: %s", a->mailbox,
                       mailbox_strerror(r));
@@ -213,47 +221,70 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
     free(root);
 }
 
-/* Results are for the waiting processes only: no fsync, the commit
- * before them is what made the messages durable.  Nobody reads one
- * before the queue lock is released, so no rename is needed either. */
+/* A ticket's result is its own name, renamed to "<ticket>,<status>,<uid>":
+ * a rename costs no new inode, where a result file of its own cost an
+ * inode allocation per message under the queue lock.  Results are for the
+ * waiting processes only: no fsync, the commit before them is what made
+ * the messages durable, and nobody looks before the queue lock is
+ * released. */
 static void write_result(const char *qdir, const struct ticket *t)
 {
-    char *path = strconcat(qdir, "/", t->name, RESULT_SUFFIX, (char *)NULL);
+    char *from = strconcat(qdir, "/", t->name, (char *)NULL);
+    char *to;
     char text[64];
-    int fd;
 
-    snprintf(text, sizeof(text), "%d %u\n", (int)t->status, t->uid);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || retry_write(fd, text, strlen(text)) < 0)
-        log_error("lmtpd: cannot write %s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    free(path);
+    snprintf(text, sizeof(text), "%c%d%c%u", RESULT_SEP, (int)t->status,
+             RESULT_SEP, t->uid);
+    to = strconcat(from, text, (char *)NULL);
+    if (rename(from, to) < 0)
+        log_error("lmtpd: cannot record result %s: %s", to, strerror(errno));
+    free(to);
+    free(from);
 }
 
 /* 1 and the result when another process stored our ticket; 0 if not. */
-static int read_result(const char *tpath, enum lmtp_status *status,
-                       uint32_t *uid)
+static int read_result(const char *qdir, const char *tpath,
+                       enum lmtp_status *status, uint32_t *uid)
 {
-    char *rpath = strconcat(tpath, RESULT_SUFFIX, (char *)NULL);
-    char text[64];
-    int fd, st = 0, found = 0;
-    unsigned u = 0;
+    const char *myname = strrchr(tpath, '/') + 1;
+    size_t mylen = strlen(myname);
+    struct dirent *de;
+    int found = 0;
+    DIR *d;
 
-    fd = open(rpath, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = retry_read(fd, text, sizeof(text) - 1);
-        close(fd);
-        text[n > 0 ? n : 0] = '\0';
-        if (sscanf(text, "%d %u", &st, &u) == 2) {
+    /* Still queued under its own name: nobody has taken it yet. */
+    if (access(tpath, F_OK) == 0 || errno != ENOENT)
+        return 0;
+    if (!(d = opendir(qdir)))
+        return 0;
+    while (!found && (de = readdir(d))) {
+        int st;
+        unsigned u;
+
+        if (strncmp(de->d_name, myname, mylen) ||
+            de->d_name[mylen] != RESULT_SEP)
+            continue;
+        if (sscanf(de->d_name + mylen + 1, "%d,%u", &st, &u) == 2) {
             *status = (enum lmtp_status)st;
             *uid = u;
             found = 1;
         }
-        unlink(rpath);
+        char *p = strconcat(qdir, "/", de->d_name, (char *)NULL);
+        unlink(p);
+        free(p);
     }
-    free(rpath);
+    closedir(d);
     return found;
+}
+
+/* flock, retried on EINTR. */
+static int lock_queue(int fd, int how)
+{
+    int r;
+
+    while ((r = flock(fd, how)) < 0 && errno == EINTR)
+        ;
+    return r;
 }
 
 /* mkdir -p, cheap when the directory is there (the usual case). */
@@ -297,11 +328,15 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
      * the mailbox at all. */
     buf_printf(&lockpath, "%s/.lock", buf_cstring(&qdir));
     lockfd = open(buf_cstring(&lockpath), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    while (lockfd >= 0 && flock(lockfd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            close(lockfd);
-            lockfd = -1;
-        }
+    /* The processes a leader served read their results side by side under
+     * a shared lock; only one that finds none takes the lock exclusively
+     * (and looks again: a leader may have come and gone in between). */
+    if (lockfd >= 0 && !lock_queue(lockfd, LOCK_SH) &&
+        read_result(buf_cstring(&qdir), buf_cstring(&tpath), &status, uid))
+        goto out;
+    if (lockfd >= 0 && lock_queue(lockfd, LOCK_EX) < 0) {
+        close(lockfd);
+        lockfd = -1;
     }
     if (lockfd < 0) {
         log_error("lmtpd: cannot lock %s: %s", buf_cstring(&lockpath),
@@ -309,7 +344,7 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
         unlink(buf_cstring(&tpath));
         goto out;
     }
-    if (read_result(buf_cstring(&tpath), &status, uid))
+    if (read_result(buf_cstring(&qdir), buf_cstring(&tpath), &status, uid))
         goto out;
 
     r = mailbox_open(a->mbdir, &mb);
@@ -342,11 +377,14 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     }
     lead(a, mb, buf_cstring(&qdir), t, n);
     for (int i = 0; i < n; i++) {
-        char *p = strconcat(buf_cstring(&qdir), "/", t[i].name, (char *)NULL);
-        if (i != mine)
+        if (i != mine) {
             write_result(buf_cstring(&qdir), &t[i]);
-        unlink(p);
-        free(p);
+        } else {
+            char *p = strconcat(buf_cstring(&qdir), "/", t[i].name,
+                                (char *)NULL);
+            unlink(p);
+            free(p);
+        }
     }
     mailbox_unlock(mb);
     status = t[mine].status;

@@ -16,9 +16,12 @@ struct lmtp_group_args {
     const char *mailbox;       /* internal name (quota root lookup, log) */
     const char *uniqueid;      /* names the mailbox's queue */
     const char *stagedir;      /* <partition>/stage. of the mailbox */
-    const char *stagepath;     /* the staged message, fsync'd, same fs */
+    const char *stagepath;     /* the staged message, same fs; fsync'd
+                                  unless syncfs is set */
     int ignorequota;           /* charge quota but do not check it */
     int strict_quota;          /* lmtp_strict_quota */
+    int syncfs;                /* lmtp_group_syncfs: the stages are not
+                                  fsync'd, the commit syncs the fs */
 };
 
 /* Store the staged message in the mailbox, together with whatever other

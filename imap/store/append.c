@@ -486,6 +486,8 @@ int append_copy(struct appendstate *as, struct mailbox *from,
         ai.cache = &cache;
     }
     if (!ai.internaldate) ai.internaldate = rec->internaldate;
+    /* A committed message file was fsync'd when it was stored. */
+    ai.stage_durable = 1;
     mailbox_message_path(from, rec->uid, &path);
     r = mailbox_append_message(as->mb, buf_cstring(&path), &ai, out);
     buf_free(&path);

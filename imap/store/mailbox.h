@@ -157,6 +157,12 @@ int mailbox_expunge_record(struct mailbox *mb, uint32_t recno);
  * the cache, the directory, the records and the header however many
  * appends and rewrites preceded it. */
 int mailbox_commit(struct mailbox *mb);
+/* The same, for a batch of appends whose message files were not fsync'd
+ * one by one (append_info.stage_durable set by a caller that had not
+ * synced them): one syncfs(2) of the mailbox's filesystem makes files,
+ * directory, cache and records durable with a single device flush, then
+ * the header is published. */
+int mailbox_commit_syncfs(struct mailbox *mb);
 /* Abandon uncommitted appends (their files are removed); flag rewrites
  * already written stay, and the header is recomputed from the records. */
 int mailbox_abort(struct mailbox *mb);
@@ -190,6 +196,9 @@ struct append_info {
     const struct buf *cache;     /* the cache payload, built by the caller
                                     from the MIME parse (store/message.h);
                                     NULL for none */
+    int stage_durable;           /* no fsync of the linked file here: the
+                                    caller already fdatasync'd the stage, or
+                                    commits with mailbox_commit_syncfs */
 };
 int mailbox_append_message(struct mailbox *mb, const char *stagefile,
                            const struct append_info *info,
