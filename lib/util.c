@@ -216,3 +216,21 @@ ssize_t retry_read(int fd, void *buf, size_t len)
     }
     return (ssize_t)got;
 }
+
+int util_local_zone(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!localtime_r(&tt, &tm))
+        return 0;
+    return (int)(tm.tm_gmtoff / 60);
+}
+
+void util_zone_tm(int64_t t, int zone_min, struct tm *tm)
+{
+    time_t tt = (time_t)(t + (int64_t)zone_min * 60);
+
+    if (!gmtime_r(&tt, tm))
+        memset(tm, 0, sizeof(*tm));
+}

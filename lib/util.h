@@ -2,7 +2,7 @@
  *
  * Strict number parsing (whole string, no sign surprises, overflow is an
  * error), the duration and byte-size syntax of imapd.conf, directory
- * creation, ASCII lowercasing, and read/write loops that survive EINTR
+ * creation, ASCII lowercasing, time zone offsets, and read/write loops that survive EINTR
  * and short transfers.  Every function reports failure by its return
  * value; none logs or exits.
  */
@@ -10,7 +10,9 @@
 #define LIB_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Parse a non-empty string of decimal digits into *out.  Returns 0, or -1
  * (out untouched) on a sign, space, other character, or overflow. */
@@ -30,6 +32,11 @@ int parse_duration(const char *s, char defunit, long long *secs);
  * 1024, either case) and an optional 'B': "10M", "512KB", "100B".
  * Stores bytes in *bytes.  Returns 0, or -1 on bad syntax or overflow. */
 int parse_bytesize(const char *s, long long *bytes);
+
+/* The local zone's offset from UTC at time `t`, in minutes east. */
+int util_local_zone(int64_t t);
+/* Broken-down time of `t` in the zone `zone_min` minutes east of UTC. */
+void util_zone_tm(int64_t t, int zone_min, struct tm *tm);
 
 /* Create `path` and any missing parents with `mode`.  An existing
  * directory is success.  Returns 0, or -1 with errno set. */

@@ -71,7 +71,10 @@ class NotifyTest(SelectedTestCase):
         untagged = self.notify(s, "SET STATUS " + PERSONAL)
         other = [l for l in untagged if l.startswith(b"* STATUS Other ")]
         self.assertEqual(len(other), 1, untagged)
-        self.assertRegex(other[0], rb"MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+\)")
+        # RFC 5465 3.1: a server supporting CONDSTORE includes
+        # HIGHESTMODSEQ here even before the client enabled it.
+        self.assertRegex(other[0], rb"MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+ "
+                         rb"HIGHESTMODSEQ \d+\)")
         self.assertTrue(any(l.startswith(b"* STATUS INBOX ") for l in untagged))
 
     def test_no_status_without_indicator(self):

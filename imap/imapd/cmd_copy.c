@@ -116,6 +116,9 @@ static enum imapd_error copy_messages(struct copy_job *job,
             }
             memset(&info, 0, sizeof(info));
             info.internaldate = rec.internaldate;
+            info.internaldate_zone_set =
+                rec.internaldate_zone != INDEX_ZONE_UNKNOWN;
+            info.internaldate_zone = rec.internaldate_zone;
             info.sentdate = rec.sentdate;
             info.header_size = rec.header_size;
             copy_flags(job, im, &info);

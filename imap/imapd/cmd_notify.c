@@ -414,7 +414,11 @@ static void refresh_counters(struct watched *w, const struct watched *old)
         w->have_stat = 0;
 }
 
-static void write_status(struct imapd_session *s, const struct watched *w)
+/* `initial`: the answer to NOTIFY SET's STATUS indicator, which carries
+ * HIGHESTMODSEQ whenever the server supports CONDSTORE (RFC 5465 3.1);
+ * later ones only once the client enabled it (5.2, 5.3). */
+static void write_status(struct imapd_session *s, const struct watched *w,
+                         int initial)
 {
     char *ext = imapd_mailbox_extname(s, w->name);
 
@@ -424,7 +428,7 @@ static void write_status(struct imapd_session *s, const struct watched *w)
     imapd_print_mailbox(s, ext);
     prot_printf(s->prot, " (MESSAGES %u UIDNEXT %u UIDVALIDITY %u",
                 w->exists, w->uidnext, w->uidvalidity);
-    if (s->enabled & IMAPD_EXT_CONDSTORE)
+    if (initial || (s->enabled & IMAPD_EXT_CONDSTORE))
         prot_printf(s->prot, " HIGHESTMODSEQ %llu",
                     (unsigned long long)w->modseq);
     prot_puts(s->prot, ")\r\n");
@@ -818,7 +822,7 @@ static int notify_scan(struct imapd_session *s, struct imapd_notify *n,
         if (s->selected_name && !strcmp(s->selected_name, w->name))
             continue;
         if (status_changed(s, w, old))
-            write_status(s, w);
+            write_status(s, w, 0);
     }
     if (report && (n->other_events & EV_MAILBOXNAME))
         report_names(s, n, &subs, nw, nn);
@@ -1130,7 +1134,7 @@ static void initial_responses(struct imapd_session *s,
         }
         if (status && w->have_header &&
             !(s->selected_name && !strcmp(s->selected_name, w->name)))
-            write_status(s, w);
+            write_status(s, w, 1);
     }
 }
 

@@ -485,7 +485,11 @@ int append_copy(struct appendstate *as, struct mailbox *from,
         }
         ai.cache = &cache;
     }
-    if (!ai.internaldate) ai.internaldate = rec->internaldate;
+    if (!ai.internaldate) {
+        ai.internaldate = rec->internaldate;
+        ai.internaldate_zone_set = rec->internaldate_zone != INDEX_ZONE_UNKNOWN;
+        ai.internaldate_zone = rec->internaldate_zone;
+    }
     /* A committed message file was fsync'd when it was stored. */
     ai.stage_durable = 1;
     mailbox_message_path(from, rec->uid, &path);

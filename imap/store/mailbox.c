@@ -1160,6 +1160,8 @@ int mailbox_append_message(struct mailbox *mb, const char *stagefile,
     }
 
     rec.internaldate = info->internaldate;
+    rec.internaldate_zone = info->internaldate_zone_set ?
+        info->internaldate_zone : (int16_t)util_local_zone(info->internaldate);
     rec.sentdate = info->sentdate;
     rec.savedate = rec.last_updated = time(NULL);
     rec.size = (uint32_t)size;

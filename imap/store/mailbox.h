@@ -77,10 +77,20 @@ struct index_header {
     uint64_t cache_used;
 };
 
+/* index_record.internaldate_zone of a record written without one. */
+#define INDEX_ZONE_UNKNOWN INT16_MIN
+/* Zones are stored biased by this, so that a stored 0 means unknown. */
+#define INDEX_ZONE_BIAS 2048
+
 struct index_record {
     uint32_t uid;
     uint32_t internal_flags;
     int64_t internaldate;
+    int16_t internaldate_zone;   /* minutes east of UTC in which the
+                                    INTERNALDATE was given (APPEND) or
+                                    taken (local time at delivery);
+                                    INDEX_ZONE_UNKNOWN: not recorded, show
+                                    it in the server's local zone */
     int64_t sentdate;
     int64_t savedate;            /* when the message was stored here */
     int64_t last_updated;        /* time of the last change (expunge age) */
@@ -189,6 +199,8 @@ int mailbox_cache_payload(struct mailbox *mb, const struct index_record *rec,
  * becomes visible. */
 struct append_info {
     int64_t internaldate;
+    int internaldate_zone_set;   /* else: the local zone at internaldate */
+    int16_t internaldate_zone;   /* minutes east of UTC; see index_record */
     int64_t sentdate;            /* from the parsed Date: header, or 0 */
     uint32_t header_size;        /* from the parse */
     uint32_t system_flags;

@@ -97,7 +97,11 @@ void index_record_encode(const struct index_record *rec,
                          unsigned char out[INDEX_RECORD_SIZE])
 {
     le_put32(out + 0, rec->uid);
-    le_put32(out + 4, rec->internal_flags);
+    /* Internal flags fit in 16 bits; the other 16 keep the zone, biased
+     * so that 0 stays "not recorded" (records written before it was). */
+    uint32_t zone = rec->internaldate_zone == INDEX_ZONE_UNKNOWN ? 0 :
+                    (uint32_t)(rec->internaldate_zone + INDEX_ZONE_BIAS);
+    le_put32(out + 4, (rec->internal_flags & 0xffffu) | (zone & 0xffffu) << 16);
     le_put64(out + 8, (uint64_t)rec->internaldate);
     le_put64(out + 16, (uint64_t)rec->sentdate);
     le_put64(out + 24, (uint64_t)rec->savedate);
@@ -118,7 +122,10 @@ int index_record_decode(const unsigned char *p, struct index_record *rec)
     if (le_get32(p + 100) != store_crc32(p, 100))
         return MAILBOX_CORRUPT;
     rec->uid = le_get32(p + 0);
-    rec->internal_flags = le_get32(p + 4);
+    rec->internal_flags = le_get32(p + 4) & 0xffffu;
+    uint32_t zone = le_get32(p + 4) >> 16;
+    rec->internaldate_zone = zone ? (int16_t)((int32_t)zone - INDEX_ZONE_BIAS)
+                                  : INDEX_ZONE_UNKNOWN;
     rec->internaldate = (int64_t)le_get64(p + 8);
     rec->sentdate = (int64_t)le_get64(p + 16);
     rec->savedate = (int64_t)le_get64(p + 24);

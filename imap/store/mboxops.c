@@ -687,6 +687,8 @@ static int rename_inbox(const struct mboxops_settings *st,
             continue;
         memset(&info, 0, sizeof(info));
         info.internaldate = rec.internaldate;
+        info.internaldate_zone_set = rec.internaldate_zone != INDEX_ZONE_UNKNOWN;
+        info.internaldate_zone = rec.internaldate_zone;
         info.sentdate = rec.sentdate;
         info.header_size = rec.header_size;
         info.system_flags = rec.system_flags;

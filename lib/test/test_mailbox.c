@@ -15,11 +15,13 @@
 #include <openssl/sha.h>
 
 #include "imap/store/mailbox.h"
+#include "imap/store/mailbox_format.h"
 #include "imap/store/reconstruct.h"
 #include "lib/buf.h"
 #include "lib/lock.h"
 #include "lib/log.h"
 #include "lib/test/unit.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 
 /* --- counting fsyncs: the engine's calls land here ----------------------- */
@@ -341,6 +343,44 @@ static void test_append_read(void)
     mailbox_unlock(mb);
     mailbox_close(&mb);
     CHECK_INTEQ(verify_mailbox(dir, NULL), 0);
+    rm_rf(tmp);
+    free(dir);
+    free(tmp);
+}
+
+/* The INTERNALDATE's zone survives the record; a record written before
+ * zones were kept (0 in the zone half-word) reads back as unknown, and
+ * the internal flags beside it are untouched either way. */
+static void test_internaldate_zone(void)
+{
+    unsigned char raw[INDEX_RECORD_SIZE];
+    struct index_record rec, back;
+    const int16_t zones[] = { 0, 120, -300, 1439, -1439, INDEX_ZONE_UNKNOWN };
+
+    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+        memset(&rec, 0, sizeof(rec));
+        rec.uid = 7;
+        rec.internal_flags = FLAG_INTERNAL_EXPUNGED;
+        rec.internaldate = 1174770000;
+        rec.internaldate_zone = zones[i];
+        index_record_encode(&rec, raw);
+        CHECK_INTEQ(index_record_decode(raw, &back), 0);
+        CHECK_INTEQ(back.internaldate_zone, zones[i]);
+        CHECK_INTEQ(back.internal_flags, FLAG_INTERNAL_EXPUNGED);
+        CHECK_INTEQ(back.internaldate, 1174770000);
+    }
+
+    /* The mailbox fills in the local zone when the caller gives none. */
+    char *tmp = make_tmpdir();
+    char *dir = new_mailbox(tmp);
+    struct mailbox *mb = NULL;
+    CHECK_INTEQ(mailbox_open(dir, &mb), MAILBOX_OK);
+    CHECK_INTEQ(mailbox_lock_exclusive(mb), MAILBOX_OK);
+    CHECK_INTEQ(append_text(mb, tmp, "a\r\n", 0, &rec), MAILBOX_OK);
+    CHECK_INTEQ(rec.internaldate_zone, util_local_zone(1600000000));
+    CHECK_INTEQ(mailbox_commit(mb), MAILBOX_OK);
+    mailbox_unlock(mb);
+    mailbox_close(&mb);
     rm_rf(tmp);
     free(dir);
     free(tmp);
@@ -1220,6 +1260,7 @@ static void test_large_mailbox(void)
 }
 
 UNIT_TESTS(UNIT_T(test_create_open), UNIT_T(test_append_read),
+           UNIT_T(test_internaldate_zone),
            UNIT_T(test_abort), UNIT_T(test_flags_modseq),
            UNIT_T(test_keywords), UNIT_T(test_expunge_repack),
            UNIT_T(test_interrupted_repack),
