@@ -62,11 +62,15 @@ def dotstuff(msg):
 class LmtpTestCase(InstanceTestCase):
     """One instance per test, with lmtp (TCP) and lmtpunix services."""
 
-    def start_lmtp(self, config=None, users=("fred",), unix=True):
+    def start_lmtp(self, config=None, users=("fred",), unix=True,
+                   lmtp_args="", **inst_kw):
+        """inst_kw go to Instance (tls=True, sasl_users=...); lmtp_args
+        are extra flags of the TCP lmtpd (such as -a)."""
         cfg = dict(CONFIG)
         cfg.update(config or {})
-        inst = self.new_instance(config=cfg)
-        inst.add_service("lmtp", "lmtpd -C %s" % inst.imapd_conf, prefork=1)
+        inst = self.new_instance(config=cfg, **inst_kw)
+        inst.add_service("lmtp", ("lmtpd %s -C %s" % (lmtp_args, inst.imapd_conf))
+                         .replace("  ", " "), prefork=1)
         self.sockpath = os.path.join(inst.configdirectory, "socket", "lmtp")
         if unix:
             os.makedirs(os.path.dirname(self.sockpath), exist_ok=True)

@@ -201,6 +201,12 @@ static void cmd_mail(struct session *s, const char *args)
         prot_puts(s->prot, "503 5.5.1 Nested MAIL command\r\n");
         return;
     }
+    /* RFC 5321 4.1.4: the client greets before a transaction; after
+     * STARTTLS (RFC 3207 4.2) it must greet again. */
+    if (!s->helo) {
+        prot_puts(s->prot, "503 5.5.1 Send LHLO first\r\n");
+        return;
+    }
     if (strncasecmp(args, "FROM:", 5) || parse_path(args + 5, &path, &rest)) {
         prot_puts(s->prot, "501 5.5.4 Syntax error in parameters\r\n");
         return;
@@ -429,7 +435,9 @@ static void cmd_lhlo(struct session *s, const char *args)
     else if (s->is_unix) {
         prot_puts(s->prot, "250-AUTH EXTERNAL\r\n");
     }
-    if (s->st->tls_ctx && !s->tls)
+    /* As Cyrus: not offered once the client is trusted (AUTH, or a
+     * preauthenticated connection). */
+    if (s->st->tls_ctx && !s->tls && !s->authenticated)
         prot_puts(s->prot, "250-STARTTLS\r\n");
     prot_puts(s->prot, "250-IGNOREQUOTA\r\n");
     prot_printf(s->prot, "250 Ok SESSIONID=<%s>\r\n", s->sessionid);
@@ -446,7 +454,13 @@ static void cmd_starttls(struct session *s, const char *args)
         prot_puts(s->prot, "501 5.5.4 Syntax error in parameters\r\n");
         return;
     }
-    if (!s->st->tls_ctx || s->tls || s->in_mail) {
+    if (s->tls) {
+        /* Cyrus's reply, which MTAs already know. */
+        prot_puts(s->prot, "454 4.3.3 Already successfully executed "
+                           "STARTTLS\r\n");
+        return;
+    }
+    if (!s->st->tls_ctx || s->in_mail) {
         prot_puts(s->prot, "503 5.5.0 STARTTLS not permitted now\r\n");
         return;
     }

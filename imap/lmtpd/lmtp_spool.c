@@ -242,13 +242,18 @@ int lmtp_spool_read(struct protstream *in, const struct lmtp_spool_opts *o,
             emit(&sp, "\r\n", 2);
         bol = has_lf;
     }
-    buf_free(&msgid);
-    if (!ended)
+    if (!ended) {
+        buf_free(&msgid);
         return -1;
+    }
     if (pending_cr)
         emit(&sp, "\r\n", 2);
     if (in_header && in_msgid)
         note_msgid(msg, &msgid);
+    buf_free(&msgid);
+    /* Headers only (or nothing at all): the Date still goes after them. */
+    if (in_header && !saw_date)
+        emit_date(&sp);
     if (msg->fd >= 0 && sp.storing && msg->data.len) {
         if (retry_write(msg->fd, msg->data.s, msg->data.len) < 0) {
             log_error("lmtpd: cannot write a temporary file: %s",
