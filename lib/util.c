@@ -141,6 +141,9 @@ int cyrus_mkdir_p(const char *path, mode_t mode)
         errno = ENOENT;
         return -1;
     }
+    /* Usually it is there already: one stat instead of a mkdir per level. */
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return 0;
     char *copy = xstrdup(path);
 
     /* Create each prefix in turn; EEXIST of a parent is expected. */

@@ -1,5 +1,6 @@
 /* cmd_search.c -- SEARCH and UID SEARCH (RFC 3501 6.4.4, 6.4.8), with
- * ESEARCH result options (RFC 4731) and SEARCHRES (RFC 5182).
+ * ESEARCH result options (RFC 4731), SEARCHRES (RFC 5182), the PARTIAL,
+ * CONTEXT and UPDATE options and CANCELUPDATE (RFC 5267 4, RFC 9394 3.2).
  *
  * The criteria are parsed whole before anything is read from the store
  * (so a syntax error costs nothing), then matched against every message
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/imapd/context.h"
 #include "imap/imapd/imapd.h"
 #include "imap/imapd/imapd_commands.h"
 #include "imap/imapd/imapd_errors.h"
@@ -80,13 +82,51 @@ static void text_release(struct msg_text *t)
     t->mapped = t->parsed = 0;
 }
 
+/* Decide message `msgno` with `t` as its text source; *rec gets its
+ * record as this session sees it.  Locked, program bound. */
+static int match_one(struct index_view *v, struct search_program *prog,
+                     uint32_t msgno, struct index_record *rec,
+                     struct msg_text *t)
+{
+    const struct index_msg *im = index_msg(v, msgno);
+    struct search_source src = { text_header, text_message, t };
+    struct search_msg sm;
+    int found;
+
+    /* An expunge not yet reported leaves nothing to find. */
+    if (!im || im->expunged || index_record(v, msgno, rec) ||
+        (rec->internal_flags & FLAG_INTERNAL_EXPUNGED))
+        return 0;
+    /* Flags (and modseq) as this session was told them. */
+    memcpy(rec->user_flags, im->user_flags, sizeof(rec->user_flags));
+    rec->modseq = im->modseq;
+    sm.msgno = msgno;
+    sm.rec = rec;
+    sm.system_flags = im->system_flags;
+    sm.recent = im->recent;
+    memset(t, 0, sizeof(*t));
+    t->v = v;
+    t->msgno = msgno;
+    t->rec = rec;
+    found = search_match(prog, &sm, &src);
+    text_release(t);
+    return found;
+}
+
+int imapd_search_match(struct index_view *v, struct search_program *prog,
+                       uint32_t msgno, struct index_record *rec)
+{
+    struct msg_text t;
+
+    return match_one(v, prog, msgno, rec, &t);
+}
+
 int imapd_search_run(struct index_view *v, struct search_program *prog,
                      imapd_search_fn *fn, void *rock)
 {
     uint32_t count = index_count(v), maxuid = 0, msgno;
     struct index_record rec;
     struct msg_text t;
-    struct search_source src = { text_header, text_message, &t };
     int r;
 
     if (count)
@@ -95,28 +135,9 @@ int imapd_search_run(struct index_view *v, struct search_program *prog,
     search_bind_saved(prog, index_searchres(v));
     if ((r = index_lock(v)))
         return r;
-    memset(&t, 0, sizeof(t));
-    t.v = v;
     for (msgno = 1; msgno <= count; msgno++) {
-        const struct index_msg *im = index_msg(v, msgno);
-        struct search_msg sm;
-
-        /* An expunge not yet reported leaves nothing to find. */
-        if (im->expunged || index_record(v, msgno, &rec) ||
-            (rec.internal_flags & FLAG_INTERNAL_EXPUNGED))
-            continue;
-        /* Flags (and modseq) as this session was told them. */
-        memcpy(rec.user_flags, im->user_flags, sizeof(rec.user_flags));
-        rec.modseq = im->modseq;
-        sm.msgno = msgno;
-        sm.rec = &rec;
-        sm.system_flags = im->system_flags;
-        sm.recent = im->recent;
-        t.msgno = msgno;
-        t.rec = &rec;
-        if (search_match(prog, &sm, &src))
+        if (match_one(v, prog, msgno, &rec, &t))
             fn(v, msgno, &rec, rock);
-        text_release(&t);
     }
     index_unlock(v);
     return 0;
@@ -162,55 +183,60 @@ void imapd_search_result_fini(struct imapd_search_result *res)
     memset(res, 0, sizeof(*res));
 }
 
-/* Append `nums` in their order, as a sequence set whose ranges only ever
- * ascend (RFC 5267 3.2): "5,3,4" stays as it is, "3,4,5" becomes "3:5". */
-static void write_ordered_set(struct buf *out, const uint32_t *nums, size_t n)
+/* RFC 4731 3.2 and RFC 9394 3.2: with MIN, MAX or PARTIAL but neither
+ * ALL nor COUNT, SAVE keeps (and MODSEQ covers) only the messages those
+ * name; otherwise every message found.  Sets keep[i] for those. */
+static void pick_returned(unsigned opts, const struct search_return *ret,
+                          size_t n, char *keep)
 {
-    size_t i = 0;
+    size_t first, len, i;
 
-    while (i < n) {
-        size_t j = i;
-        while (j + 1 < n && nums[j + 1] == nums[j] + 1)
-            j++;
-        if (i)
-            buf_putc(out, ',');
-        if (j > i)
-            buf_printf(out, "%u:%u", nums[i], nums[j]);
-        else
-            buf_printf(out, "%u", nums[i]);
-        i = j + 1;
+    if ((opts & (SEARCH_RETURN_ALL | SEARCH_RETURN_COUNT)) ||
+        !(opts & (SEARCH_RETURN_MIN | SEARCH_RETURN_MAX |
+                  SEARCH_RETURN_PARTIAL))) {
+        memset(keep, 1, n);
+        return;
+    }
+    memset(keep, 0, n);
+    if (!n)
+        return;
+    if (opts & SEARCH_RETURN_MIN)
+        keep[0] = 1;
+    if (opts & SEARCH_RETURN_MAX)
+        keep[n - 1] = 1;
+    if (opts & SEARCH_RETURN_PARTIAL) {
+        len = context_partial(ret->partial_lo, ret->partial_hi, n, &first);
+        for (i = 0; i < len; i++)
+            keep[first + i] = 1;
     }
 }
 
 void imapd_search_return(struct imapd_session *s, struct imapd_cmd *cmd,
-                         unsigned opts, const struct imapd_search_result *res,
-                         int modseq)
+                         const struct search_return *ret,
+                         const struct imapd_search_result *res, int modseq)
 {
-    unsigned minmax = opts & (SEARCH_RETURN_MIN | SEARCH_RETURN_MAX);
-    unsigned wide = opts & (SEARCH_RETURN_ALL | SEARCH_RETURN_COUNT);
+    unsigned opts = ret->opts;
     size_t n = res->count;
     uint64_t highest = 0;
+    char *keep = xmalloc(n ? n : 1);
     size_t i;
 
+    pick_returned(opts, ret, n, keep);
     if (opts & SEARCH_RETURN_SAVE) {
-        /* RFC 5182 2.4: MIN and/or MAX alone save only what they name. */
         struct seqset uids = SEQSET_INITIALIZER;
 
-        if (n && minmax && !wide) {
-            if (opts & SEARCH_RETURN_MIN)
-                seqset_add(&uids, res->uids[0]);
-            if (opts & SEARCH_RETURN_MAX)
-                seqset_add(&uids, res->uids[n - 1]);
-        } else {
-            for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++)
+            if (keep[i])
                 seqset_add(&uids, res->uids[i]);
-        }
         index_set_searchres(s->selected, &uids);
         seqset_fini(&uids);
     }
-    /* SAVE alone asks for no result at all (RFC 5182 2.2 example 1). */
-    if (!(opts & ~SEARCH_RETURN_SAVE))
+    /* SAVE alone asks for no result at all (RFC 5182 2.2 example 1);
+     * CONTEXT is only a hint (RFC 5267 4.2). */
+    if (!(opts & ~(SEARCH_RETURN_SAVE | SEARCH_RETURN_CONTEXT))) {
+        free(keep);
         return;
+    }
 
     struct buf out = BUF_INITIALIZER;
 
@@ -223,28 +249,35 @@ void imapd_search_return(struct imapd_session *s, struct imapd_cmd *cmd,
         buf_printf(&out, " MAX %u", res->nums[n - 1]);
     if (n && (opts & SEARCH_RETURN_ALL)) {
         buf_appendcstr(&out, " ALL ");
-        write_ordered_set(&out, res->nums, n);
+        context_write_ordered(&out, res->nums, n);
+    }
+    if (opts & SEARCH_RETURN_PARTIAL) {
+        /* RFC 5267 4.4: the range as asked, NIL when it holds none. */
+        size_t first, len;
+
+        len = context_partial(ret->partial_lo, ret->partial_hi, n, &first);
+        buf_printf(&out, " PARTIAL (%lld:%lld ",
+                   (long long)ret->partial_lo, (long long)ret->partial_hi);
+        if (len)
+            context_write_ordered(&out, res->nums + first, len);
+        else
+            buf_appendcstr(&out, "NIL");
+        buf_putc(&out, ')');
     }
     if (opts & SEARCH_RETURN_COUNT)
         buf_printf(&out, " COUNT %zu", n);
-    /* RFC 4731 3.2: the modseq of what MIN/MAX name when only they are
-     * asked for, else the highest of all the messages found. */
+    /* RFC 4731 3.2: the highest modseq of what is returned. */
     if (modseq && n) {
-        if (minmax && !wide) {
-            if (opts & SEARCH_RETURN_MIN)
-                highest = res->modseqs[0];
-            if ((opts & SEARCH_RETURN_MAX) && res->modseqs[n - 1] > highest)
-                highest = res->modseqs[n - 1];
-        } else {
-            for (i = 0; i < n; i++)
-                if (res->modseqs[i] > highest)
-                    highest = res->modseqs[i];
-        }
-        buf_printf(&out, " MODSEQ %llu", (unsigned long long)highest);
+        for (i = 0; i < n; i++)
+            if (keep[i] && res->modseqs[i] > highest)
+                highest = res->modseqs[i];
+        if (highest)
+            buf_printf(&out, " MODSEQ %llu", (unsigned long long)highest);
     }
     buf_appendcstr(&out, "\r\n");
     prot_write(s->prot, out.s, out.len);
     buf_free(&out);
+    free(keep);
 }
 
 int imapd_search_parse(struct imapd_session *s, struct imapd_cmd *cmd,
@@ -273,17 +306,53 @@ int imapd_search_parse(struct imapd_session *s, struct imapd_cmd *cmd,
     return 0;
 }
 
+int imapd_search_check_tag(struct imapd_session *s, struct imapd_cmd *cmd,
+                           const struct search_return *ret)
+{
+    if (!(ret->opts & SEARCH_RETURN_UPDATE) ||
+        !context_exists(s->selected, cmd->tag))
+        return 0;
+    /* The whole line has been read: nothing is left to skip. */
+    prot_printf(s->prot, "%s BAD Tag reuse\r\n", cmd->tag);
+    return -1;
+}
+
+void imapd_search_update(struct imapd_session *s, struct imapd_cmd *cmd,
+                         struct search_program **progp,
+                         const struct sort_criteria *crit,
+                         struct sort_set **setp,
+                         const struct imapd_search_result *res)
+{
+    struct index_view *v = s->selected;
+
+    if (context_count(v) >= CONTEXT_MAX) {
+        log_notice("%s: %s: too many update contexts, refused for %s",
+                   s->session_id, index_intname(v), cmd->tag);
+        prot_printf(s->prot, "* NO [NOUPDATE \"%s\"] Too many contexts\r\n",
+                    cmd->tag);
+        return;
+    }
+    /* A SEARCH result is in mailbox order: its UIDs ascend. */
+    context_add(v, cmd->tag, cmd->uid, progp, crit, setp, res->uids,
+                res->count);
+}
+
 void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct search_program *prog = NULL;
-    struct search_return ret = { 0, 0 };
+    struct search_return ret;
     struct imapd_search_result res = IMAPD_SEARCH_RESULT_INITIALIZER;
     struct found f = { cmd->uid, &res };
     int r, modseq;
     size_t i;
 
+    memset(&ret, 0, sizeof(ret));
     if (imapd_search_parse(s, cmd, cmd->c, &ret, NULL, &prog) < 0)
         return;
+    if (imapd_search_check_tag(s, cmd, &ret) < 0) {
+        search_free(&prog);
+        return;
+    }
     /* RFC 9051 6.4.4: an IMAP4rev2 SEARCH is answered with ESEARCH, ALL
      * when no result option is given. */
     if (!ret.present && (s->enabled & IMAPD_EXT_IMAP4REV2)) {
@@ -295,8 +364,8 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
     if (modseq)
         imapd_condstore_enable(s);
     r = imapd_search_run(s->selected, prog, found_one, &f);
-    search_free(&prog);
     if (r) {
+        search_free(&prog);
         if (ret.opts & SEARCH_RETURN_SAVE)
             index_set_searchres(s->selected, NULL);
         imapd_search_result_fini(&res);
@@ -304,7 +373,7 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
         return;
     }
     if (ret.present) {
-        imapd_search_return(s, cmd, ret.opts, &res, modseq);
+        imapd_search_return(s, cmd, &ret, &res, modseq);
     } else {
         struct buf out = BUF_INITIALIZER;
         uint64_t highest = 0;
@@ -323,6 +392,49 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
         prot_write(s->prot, out.s, out.len);
         buf_free(&out);
     }
+    if (ret.opts & SEARCH_RETURN_UPDATE)
+        imapd_search_update(s, cmd, &prog, NULL, NULL, &res);
+    search_free(&prog);
     imapd_search_result_fini(&res);
     imapd_ok(s, cmd);
+}
+
+void cmd_cancelupdate(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+    strarray_t tags = STRARRAY_INITIALIZER;
+    int c = cmd->c, i;
+
+    /* "CANCELUPDATE" 1*(SP quoted); all are checked before any goes. */
+    do {
+        if (c != ' ') {
+            imapd_args_missing(s, cmd, c);
+            goto done;
+        }
+        c = prot_getc(s->prot);
+        if (c != '"' && c != '{') {
+            imapd_bad(s, cmd, c, "Search correlator must be a string");
+            goto done;
+        }
+        prot_ungetc(c, s->prot);
+        c = imapparse_string(&s->parse, &s->arg1);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            goto done;
+        }
+        strarray_append(&tags, buf_cstring(&s->arg1));
+    } while (c == ' ');
+    if (imapd_args_end(s, cmd, c) < 0)
+        goto done;
+    for (i = 0; i < tags.count; i++) {
+        if (!context_exists(s->selected, tags.data[i])) {
+            prot_printf(s->prot, "%s NO No such update context\r\n",
+                        cmd->tag);
+            goto done;
+        }
+    }
+    for (i = 0; i < tags.count; i++)
+        context_cancel(s->selected, tags.data[i]);
+    imapd_ok(s, cmd);
+done:
+    strarray_fini(&tags);
 }

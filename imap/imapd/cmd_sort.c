@@ -1,5 +1,6 @@
 /* cmd_sort.c -- SORT and UID SORT (RFC 5256, RFC 5957 DISPLAYFROM and
- * DISPLAYTO), with ESORT result options (RFC 5267 3).
+ * DISPLAYTO), with ESORT result options (RFC 5267 3) and the CONTEXT=SORT
+ * ones (PARTIAL, CONTEXT, UPDATE: RFC 5267 4).
  *
  * The criteria are matched as SEARCH does (cmd_search.c); the string
  * keys of each match are computed from the ENVELOPE the cache holds, so
@@ -56,6 +57,28 @@ int64_t imapd_sent_date(const struct index_record *rec)
     return rec->sentdate > 0 ? rec->sentdate : rec->internaldate;
 }
 
+void imapd_sort_add(struct sort_set *set, struct index_view *v,
+                    const struct index_record *rec, uint32_t num,
+                    int envelope, struct buf *scratch)
+{
+    struct sort_item item;
+    const char *env = NULL;
+    size_t envlen = 0;
+
+    memset(&item, 0, sizeof(item));
+    item.num = num;
+    item.uid = rec->uid;
+    item.msgno = rec->uid;
+    item.size = rec->size;
+    item.modseq = rec->modseq;
+    item.arrival = rec->internaldate;
+    item.date = imapd_sent_date(rec);
+    if (envelope &&
+        imapd_cache_items(v, rec, scratch, &env, &envlen, NULL, NULL))
+        env = NULL;
+    sort_set_add(set, &item, env, envlen);
+}
+
 struct sort_rock {
     struct sort_set *set;
     int uid;
@@ -67,28 +90,15 @@ static void sort_one(struct index_view *v, uint32_t msgno,
                      const struct index_record *rec, void *rock)
 {
     struct sort_rock *sr = rock;
-    struct sort_item item;
-    const char *env = NULL;
-    size_t envlen = 0;
 
-    memset(&item, 0, sizeof(item));
-    item.num = sr->uid ? rec->uid : msgno;
-    item.uid = rec->uid;
-    item.msgno = msgno;
-    item.size = rec->size;
-    item.modseq = rec->modseq;
-    item.arrival = rec->internaldate;
-    item.date = imapd_sent_date(rec);
-    if (sr->envelope &&
-        imapd_cache_items(v, rec, &sr->scratch, &env, &envlen, NULL, NULL))
-        env = NULL;
-    sort_set_add(sr->set, &item, env, envlen);
+    imapd_sort_add(sr->set, v, rec, sr->uid ? rec->uid : msgno,
+                   sr->envelope, &sr->scratch);
 }
 
 void cmd_sort(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct sort_criteria crit;
-    struct search_return ret = { 0, 0 };
+    struct search_return ret;
     struct search_program *prog = NULL;
     struct imapd_search_result res = IMAPD_SEARCH_RESULT_INITIALIZER;
     struct sort_rock sr;
@@ -96,6 +106,7 @@ void cmd_sort(struct imapd_session *s, struct imapd_cmd *cmd)
     int c, r, modseq;
     size_t i;
 
+    memset(&ret, 0, sizeof(ret));
     if (cmd->c != ' ') {
         imapd_args_missing(s, cmd, cmd->c);
         return;
@@ -143,6 +154,10 @@ void cmd_sort(struct imapd_session *s, struct imapd_cmd *cmd)
     buf_free(&charset);
     if (r < 0)
         return;
+    if (imapd_search_check_tag(s, cmd, &ret) < 0) {
+        search_free(&prog);
+        return;
+    }
 
     modseq = search_uses_modseq(prog);
     if (modseq)
@@ -152,9 +167,9 @@ void cmd_sort(struct imapd_session *s, struct imapd_cmd *cmd)
     sr.uid = cmd->uid;
     sr.envelope = sort_needs_envelope(&crit);
     r = imapd_search_run(s->selected, prog, sort_one, &sr);
-    search_free(&prog);
     buf_free(&sr.scratch);
     if (r) {
+        search_free(&prog);
         if (ret.opts & SEARCH_RETURN_SAVE)
             index_set_searchres(s->selected, NULL);
         sort_set_free(&sr.set);
@@ -166,10 +181,9 @@ void cmd_sort(struct imapd_session *s, struct imapd_cmd *cmd)
         const struct sort_item *it = sort_set_item(sr.set, i);
         imapd_search_result_add(&res, it->num, it->uid, it->modseq);
     }
-    sort_set_free(&sr.set);
 
     if (ret.present) {
-        imapd_search_return(s, cmd, ret.opts, &res, modseq);
+        imapd_search_return(s, cmd, &ret, &res, modseq);
     } else {
         struct buf out = BUF_INITIALIZER;
         uint64_t highest = 0;
@@ -187,6 +201,11 @@ void cmd_sort(struct imapd_session *s, struct imapd_cmd *cmd)
         prot_write(s->prot, out.s, out.len);
         buf_free(&out);
     }
+    /* The context keeps the sorted set: it orders what comes later. */
+    if (ret.opts & SEARCH_RETURN_UPDATE)
+        imapd_search_update(s, cmd, &prog, &crit, &sr.set, &res);
+    search_free(&prog);
+    sort_set_free(&sr.set);
     imapd_search_result_fini(&res);
     imapd_ok(s, cmd);
 }

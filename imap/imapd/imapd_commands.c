@@ -20,6 +20,7 @@
 static const struct imapd_command commands[] = {
     { "Append", cmd_append, AUTHED, IMAPD_CMD_CHANGES, NULL },
     { "Authenticate", cmd_authenticate, NOTAUTH, 0, NULL },
+    { "Cancelupdate", cmd_cancelupdate, SELECTED, 0, NULL },
     { "Capability", cmd_capability, ANY, IMAPD_CMD_NOARGS, NULL },
     { "Check", cmd_check, SELECTED, IMAPD_CMD_NOARGS, NULL },
     { "Close", cmd_close, SELECTED, IMAPD_CMD_NOARGS | IMAPD_CMD_CHANGES, NULL },

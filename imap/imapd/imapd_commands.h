@@ -130,8 +130,8 @@ void imapd_fetch_att_send(struct imapd_session *s,
 imapd_handler cmd_notify;
 /* cmd_store.c */
 imapd_handler cmd_store;
-/* cmd_search.c */
-imapd_handler cmd_search;
+/* cmd_search.c (CANCELUPDATE: RFC 5267 4.3.5) */
+imapd_handler cmd_search, cmd_cancelupdate;
 
 /* Shared by SEARCH, SORT and THREAD (cmd_search.c). */
 struct index_record;
@@ -164,12 +164,31 @@ typedef void imapd_search_fn(struct index_view *v, uint32_t msgno,
  * each match in mailbox order.  0 or a MAILBOX_* error. */
 int imapd_search_run(struct index_view *v, struct search_program *prog,
                      imapd_search_fn *fn, void *rock);
-/* Answer RETURN options `opts` for a result (in its reported order: MIN
+/* Does message `msgno` match the (bound) program?  *rec gets its record
+ * as this session sees it.  Under index_lock(); 1 or 0. */
+int imapd_search_match(struct index_view *v, struct search_program *prog,
+                       uint32_t msgno, struct index_record *rec);
+/* Answer the RETURN options for a result (in its reported order: MIN
  * is the first, MAX the last): set "$" for SAVE and write the ESEARCH
- * response (RFC 4731, RFC 5267 3.1), with MODSEQ when `modseq`. */
+ * response (RFC 4731, RFC 5267 3.1 and 4.4), with MODSEQ when `modseq`.
+ * UPDATE is the caller's (context.h). */
 void imapd_search_return(struct imapd_session *s, struct imapd_cmd *cmd,
-                         unsigned opts, const struct imapd_search_result *res,
-                         int modseq);
+                         const struct search_return *ret,
+                         const struct imapd_search_result *res, int modseq);
+/* After the search of a RETURN (UPDATE) command has run: keep *progp
+ * (and, for SORT, its criteria and *setp) as an update context of the selected mailbox,
+ * or answer NOUPDATE when there are too many (RFC 5267 4.3.1). */
+struct sort_criteria;
+struct sort_set;
+void imapd_search_update(struct imapd_session *s, struct imapd_cmd *cmd,
+                         struct search_program **progp,
+                         const struct sort_criteria *crit,
+                         struct sort_set **setp,
+                         const struct imapd_search_result *res);
+/* RFC 5267 4.3: BAD for a RETURN (UPDATE) whose tag already names an
+ * update context; 0 when the command may go on, -1 once answered. */
+int imapd_search_check_tag(struct imapd_session *s, struct imapd_cmd *cmd,
+                           const struct search_return *ret);
 /* cmd_sort.c, cmd_thread.c */
 imapd_handler cmd_sort, cmd_thread;
 /* The cached ENVELOPE and (when `hdrs` is non-NULL) cached header lines
@@ -180,6 +199,14 @@ int imapd_cache_items(struct index_view *v, const struct index_record *rec,
                       const char **hdrs, size_t *hdrslen);
 /* The sent date SORT and THREAD use (RFC 5256 2.2). */
 int64_t imapd_sent_date(const struct index_record *rec);
+/* Add a record (read under the view's lock) to a sort set, reporting
+ * `num`; `envelope` when the criteria need the ENVELOPE.  Ties are
+ * broken by UID, which orders as sequence numbers do and outlives
+ * expunges (update contexts keep their sets).  `scratch` is working
+ * space. */
+void imapd_sort_add(struct sort_set *set, struct index_view *v,
+                    const struct index_record *rec, uint32_t num,
+                    int envelope, struct buf *scratch);
 /* cmd_copy.c */
 imapd_handler cmd_copy, cmd_move;
 /* cmd_mailbox.c, cmd_list.c, cmd_append.c, cmd_acl.c, cmd_quota.c */
@@ -200,6 +227,11 @@ struct imapurl;
 int imapd_url_fetch(struct imapd_session *s, const struct imapurl *u,
                     const char *owner, uint64_t limit, struct buf *out);
 
+/* The largest message APPEND accepts (cmd_append.c): maxmessagesize,
+ * at most the 4 GB IMAP bound (RFC 4469 4.2); the same for every
+ * mailbox, so CAPABILITY carries it as APPENDLIMIT= (RFC 7889). */
+uint32_t imapd_append_limit(const struct imapd_settings *st);
+
 /* STATUS items (cmd_mailbox.c), shared with LIST-STATUS (cmd_list.c). */
 enum imapd_status_item {
     STATUS_MESSAGES,
@@ -211,6 +243,7 @@ enum imapd_status_item {
     STATUS_MAILBOXID,     /* RFC 8474 */
     STATUS_HIGHESTMODSEQ, /* RFC 7162 */
     STATUS_DELETED,       /* RFC 9051: messages with \Deleted */
+    STATUS_APPENDLIMIT,   /* RFC 7889 */
     STATUS_NITEMS
 };
 struct imapd_status_items {

@@ -55,6 +55,8 @@ struct index_view {
     int rev2;                   /* IMAP4rev2: no \Recent, UID in FETCH */
     struct seqset searchres;    /* SEARCHRES "$", as UIDs (RFC 5182) */
     struct stat st;             /* cyrus.index at the last refresh */
+    const struct index_watcher *watcher;
+    void *watcher_rock;
 };
 
 static void msg_set_flags(struct index_view *v, struct index_msg *m,
@@ -221,6 +223,7 @@ void index_close(struct index_view **vp)
 
     if (!v)
         return;
+    index_set_watcher(v, NULL, NULL);
     write_seen(v);
     if (v->seen)
         seen_close(&v->seen);
@@ -943,6 +946,9 @@ void index_report(struct index_view *v, struct protstream *out,
     int need_modseq = 0;
 
     if (allow_expunge && v->nexpunged) {
+        if (v->watcher)
+            v->watcher->report(v, out, INDEX_REPORT_EXPUNGES,
+                               v->watcher_rock);
         report_expunges(v, out);
         need_modseq = 1;
     }
@@ -990,6 +996,22 @@ void index_report(struct index_view *v, struct protstream *out,
          * section 6). */
         prot_printf(out, "* OK [HIGHESTMODSEQ %llu] Ok\r\n",
                     (unsigned long long)v->highestmodseq);
+    if (v->watcher)
+        v->watcher->report(v, out, INDEX_REPORT_DONE, v->watcher_rock);
+}
+
+void index_set_watcher(struct index_view *v, const struct index_watcher *w,
+                       void *rock)
+{
+    if (v->watcher && v->watcher->free)
+        v->watcher->free(v->watcher_rock);
+    v->watcher = w;
+    v->watcher_rock = w ? rock : NULL;
+}
+
+void *index_watcher_rock(const struct index_view *v)
+{
+    return v->watcher_rock;
 }
 
 int index_changed_on_disk(struct index_view *v)

@@ -191,6 +191,22 @@ int index_refresh(struct index_view *v);
  * tracks MODSEQ values from skipping them (RFC 7162 3.2). */
 void index_report(struct index_view *v, struct protstream *out,
                   int allow_expunge, int uid);
+/* Something that follows the changes as they are reported: the RFC 5267
+ * update contexts (context.h).  index_report() calls `report` with
+ * INDEX_REPORT_EXPUNGES just before it writes EXPUNGE or VANISHED
+ * responses (the expunged messages still in the view, marked), and with
+ * INDEX_REPORT_DONE once EXISTS, RECENT and FETCH are written.  `free`
+ * runs when the view closes or another watcher replaces this one. */
+enum index_report_phase { INDEX_REPORT_EXPUNGES, INDEX_REPORT_DONE };
+struct index_watcher {
+    void (*report)(struct index_view *v, struct protstream *out,
+                   enum index_report_phase phase, void *rock);
+    void (*free)(void *rock);
+};
+void index_set_watcher(struct index_view *v, const struct index_watcher *w,
+                       void *rock);
+/* The watcher's rock, or NULL when there is none. */
+void *index_watcher_rock(const struct index_view *v);
 /* Does the mailbox hold changes not yet reported (cheap: compares the
  * index file's size and mtime and the header)?  For IDLE polling. */
 int index_changed_on_disk(struct index_view *v);

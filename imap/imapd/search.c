@@ -42,6 +42,9 @@ enum search_op {
     OP_OLDER,       /* RFC 5032: internal date <= `t0` */
     OP_YOUNGER,     /* RFC 5032: internal date >= `t0` */
     OP_SAVED,       /* RFC 5182 "$": UID in the bound saved result */
+    OP_SAVEDBEFORE, /* RFC 8514: save date, against `t0` (`t1` for ON) */
+    OP_SAVEDON,
+    OP_SAVEDSINCE,
 };
 
 /* Relative cost of deciding a node: AND lists run cheapest first. */
@@ -55,7 +58,7 @@ struct search_node {
     enum search_op op;
     int cost;
     struct search_node *child, *next;   /* AND, OR, NOT operands */
-    uint32_t num;                       /* flag mask, size */
+    uint32_t num;                       /* flag mask, size, seconds */
     uint64_t modseq;
     int bit;                            /* keyword bit, -1: no such keyword */
     int ymd;
@@ -70,6 +73,7 @@ struct search_program {
     struct search_node *root;
     int needs_source;
     int uses_modseq;
+    int uses_within;    /* OLDER or YOUNGER: the result ages */
 };
 
 struct parser {
@@ -461,6 +465,11 @@ static const struct key_def {
     { "ON", K_DATE, OP_ON, 0, 0, NULL },
     { "OR", K_OR, OP_OR, 0, 0, NULL },
     { "RECENT", K_SIMPLE, OP_RECENT, 0, 0, NULL },
+    /* RFC 8514: every mailbox here keeps save dates. */
+    { "SAVEDATESUPPORTED", K_SIMPLE, OP_ALL, 0, 0, NULL },
+    { "SAVEDBEFORE", K_DATE, OP_SAVEDBEFORE, 0, 0, NULL },
+    { "SAVEDON", K_DATE, OP_SAVEDON, 0, 0, NULL },
+    { "SAVEDSINCE", K_DATE, OP_SAVEDSINCE, 0, 0, NULL },
     { "SEEN", K_SIMPLE, OP_FLAG, FLAG_SEEN, 0, NULL },
     { "SENTBEFORE", K_DATE, OP_SENTBEFORE, 0, 0, NULL },
     { "SENTON", K_DATE, OP_SENTON, 0, 0, NULL },
@@ -604,7 +613,9 @@ static int parse_named_key(struct parser *p, struct search_node **out,
         if (!num)
             return syntax(p, c, "Invalid number in %s", def->name);
         n = *out = node_new(def->op);
+        n->num = num;
         n->t0 = (int64_t)time(NULL) - num;
+        p->prog->uses_within = 1;
         node_finish(n);
         return c;
     case K_UID:
@@ -713,7 +724,63 @@ static const struct {
     { "ALL", SEARCH_RETURN_ALL },
     { "COUNT", SEARCH_RETURN_COUNT },
     { "SAVE", SEARCH_RETURN_SAVE },
+    { "PARTIAL", SEARCH_RETURN_PARTIAL },
+    { "UPDATE", SEARCH_RETURN_UPDATE },
+    { "CONTEXT", SEARCH_RETURN_CONTEXT },
 };
+
+/* One end of a partial-range: ["-"] nz-number; 0 or -1. */
+static int partial_number(const char **pp, int64_t *out)
+{
+    const char *p = *pp;
+    int neg = 0;
+    uint64_t v = 0;
+
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (*p < '1' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > UINT32_MAX)
+            return -1;
+    }
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    *pp = p;
+    return 0;
+}
+
+/* RFC 5267 partial-range "a:b", or RFC 9394's "-a:-b": both ends of the
+ * same sign, no "*".  Ordered as struct search_return says. */
+static int parse_partial_range(const char *s, int64_t *lo, int64_t *hi)
+{
+    int64_t a, b;
+
+    if (partial_number(&s, &a) < 0 || *s++ != ':' ||
+        partial_number(&s, &b) < 0 || *s || (a < 0) != (b < 0))
+        return -1;
+    if ((a > 0 && a > b) || (a < 0 && a < b)) {
+        int64_t t = a;
+        a = b;
+        b = t;
+    }
+    *lo = a;
+    *hi = b;
+    return 0;
+}
+
+/* A return option list that cannot be: the byte after it is unread. */
+static int return_error(struct imapparse_ctx *ctx, int c, const char *fmt,
+                        const char *arg)
+{
+    if (c >= 0)
+        prot_ungetc(c, ctx->prot);
+    ctx->line_ended = 0;
+    snprintf(ctx->error, sizeof(ctx->error), fmt, arg);
+    return IMAPPARSE_SYNTAX;
+}
 
 int search_parse_return(struct imapparse_ctx *ctx, struct search_return *ret)
 {
@@ -726,11 +793,7 @@ int search_parse_return(struct imapparse_ctx *ctx, struct search_return *ret)
     if (c != '(') {
         if (c == EOF)
             return IMAPPARSE_EOF;
-        prot_ungetc(c, ctx->prot);
-        ctx->line_ended = 0;
-        snprintf(ctx->error, sizeof(ctx->error),
-                 "Missing '(' after RETURN");
-        return IMAPPARSE_SYNTAX;
+        return return_error(ctx, c, "Missing '(' after RETURN%s", "");
     }
     c = prot_getc(ctx->prot);
     if (c == ')')
@@ -745,22 +808,47 @@ int search_parse_return(struct imapparse_ctx *ctx, struct search_return *ret)
                 break;
         if (i == sizeof(return_opts) / sizeof(return_opts[0]) ||
             (c != ' ' && c != ')')) {
-            prot_ungetc(c, ctx->prot);
-            ctx->line_ended = 0;
-            snprintf(ctx->error, sizeof(ctx->error),
-                     "Invalid search return option %.100s",
-                     buf_cstring(&word));
-            c = IMAPPARSE_SYNTAX;
+            c = return_error(ctx, c, "Invalid search return option %.100s",
+                             buf_cstring(&word));
             goto out;
+        }
+        if (return_opts[i].bit == SEARCH_RETURN_PARTIAL) {
+            if (ret->opts & SEARCH_RETURN_PARTIAL) {
+                c = return_error(ctx, c, "%s can be used only once",
+                                 "PARTIAL");
+                goto out;
+            }
+            if (c != ' ') {
+                c = return_error(ctx, c, "Missing range after %s",
+                                 "PARTIAL");
+                goto out;
+            }
+            c = imapparse_atom(ctx, &word);
+            if (c < 0)
+                goto out;
+            if ((c != ' ' && c != ')') ||
+                parse_partial_range(buf_cstring(&word), &ret->partial_lo,
+                                    &ret->partial_hi) < 0) {
+                c = return_error(ctx, c, "Invalid PARTIAL range %.100s",
+                                 buf_cstring(&word));
+                goto out;
+            }
         }
         ret->opts |= return_opts[i].bit;
         if (c == ')')
             break;
     }
+    /* RFC 5267 4.4: either one PARTIAL, one ALL, or neither. */
+    if ((ret->opts & SEARCH_RETURN_PARTIAL) &&
+        (ret->opts & SEARCH_RETURN_ALL)) {
+        c = return_error(ctx, -1, "%s", "PARTIAL and ALL cannot be combined");
+        goto out;
+    }
 end:
-    /* RFC 4731 3.1: an empty list asks for ALL. */
-    if (!ret->opts)
-        ret->opts = SEARCH_RETURN_ALL;
+    /* RFC 4731 3.1: an empty list asks for ALL; CONTEXT, being only a
+     * hint, leaves a list as empty as it was. */
+    if (!(ret->opts & ~SEARCH_RETURN_CONTEXT))
+        ret->opts |= SEARCH_RETURN_ALL;
     c = prot_getc(ctx->prot);
     if (c == EOF)
         c = IMAPPARSE_EOF;
@@ -887,6 +975,8 @@ static void bind_node(struct search_node *n, uint32_t maxmsgno,
         switch (n->op) {
         case OP_SEQ:
         case OP_UID:
+            if (!n->str)
+                break;      /* frozen by search_freeze() */
             seqset_fini(&n->set);
             /* "*" in an empty mailbox matches nothing that exists */
             if (seqset_parse(&n->set, n->str,
@@ -923,6 +1013,47 @@ static void bind_saved(struct search_node *n, const struct seqset *uids)
 void search_bind_saved(struct search_program *prog, const struct seqset *uids)
 {
     bind_saved(prog->root, uids);
+}
+
+static void freeze_node(struct search_node *n, uint32_t count,
+                        uint32_t (*uid_of)(void *rock, uint32_t msgno),
+                        void *rock)
+{
+    for (; n; n = n->next) {
+        if (n->op == OP_SEQ) {
+            struct seqset uids = SEQSET_INITIALIZER;
+
+            for (size_t i = 0; i < n->set.count; i++) {
+                uint32_t hi = n->set.ranges[i].high;
+                for (uint32_t m = n->set.ranges[i].low; m && m <= hi &&
+                     m <= count; m++)
+                    seqset_add(&uids, uid_of(rock, m));
+            }
+            seqset_fini(&n->set);
+            n->set = uids;
+            n->op = OP_UID;
+        }
+        else if (n->op == OP_SAVED) {
+            seqset_fini(&n->set);
+            for (size_t i = 0; n->saved && i < n->saved->count; i++)
+                seqset_add_range(&n->set, n->saved->ranges[i].low,
+                                 n->saved->ranges[i].high);
+            n->saved = NULL;
+            n->op = OP_UID;
+        }
+        if (n->op == OP_UID) {
+            free(n->str);
+            n->str = NULL;
+        }
+        freeze_node(n->child, count, uid_of, rock);
+    }
+}
+
+void search_freeze(struct search_program *prog, uint32_t count,
+                   uint32_t (*uid_of)(void *rock, uint32_t msgno),
+                   void *rock)
+{
+    freeze_node(prog->root, count, uid_of, rock);
 }
 
 /* --- matching --- */
@@ -1079,6 +1210,13 @@ static int match_body(struct search_node *n, const struct search_source *src,
     return 0;
 }
 
+/* A record without a save date (none is written so today) is taken to
+ * have been saved when it arrived, RFC 8514's fallback. */
+static int64_t save_date(const struct index_record *rec)
+{
+    return rec->savedate ? rec->savedate : rec->internaldate;
+}
+
 static int eval(struct search_node *n, const struct search_msg *m,
                 const struct search_source *src)
 {
@@ -1144,6 +1282,12 @@ static int eval(struct search_node *n, const struct search_msg *m,
         return rec->internaldate >= n->t0;
     case OP_SAVED:
         return n->saved && seqset_contains(n->saved, rec->uid);
+    case OP_SAVEDBEFORE:
+        return save_date(rec) < n->t0;
+    case OP_SAVEDON:
+        return save_date(rec) >= n->t0 && save_date(rec) < n->t1;
+    case OP_SAVEDSINCE:
+        return save_date(rec) >= n->t0;
     }
     return 0;
 }
@@ -1162,6 +1306,23 @@ int search_needs_source(const struct search_program *prog)
 int search_uses_modseq(const struct search_program *prog)
 {
     return prog->uses_modseq;
+}
+
+static void rebase_node(struct search_node *n, int64_t now)
+{
+    for (; n; n = n->next) {
+        if (n->op == OP_OLDER || n->op == OP_YOUNGER)
+            n->t0 = now - n->num;
+        rebase_node(n->child, now);
+    }
+}
+
+int search_rebase_time(struct search_program *prog, int64_t now)
+{
+    if (!prog->uses_within)
+        return 0;
+    rebase_node(prog->root, now);
+    return 1;
 }
 
 void search_free(struct search_program **progp)

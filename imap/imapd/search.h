@@ -76,20 +76,32 @@ struct search_source {
 int search_parse(struct imapparse_ctx *ctx, int c,
                  struct search_program **progp);
 
-/* ESEARCH result options (RFC 4731; SAVE from RFC 5182 SEARCHRES). */
+/* ESEARCH result options (RFC 4731; SAVE from RFC 5182 SEARCHRES;
+ * CONTEXT, UPDATE and PARTIAL from RFC 5267, PARTIAL's negative ranges
+ * from RFC 9394). */
 enum search_return_opt {
     SEARCH_RETURN_MIN = 1 << 0,
     SEARCH_RETURN_MAX = 1 << 1,
     SEARCH_RETURN_ALL = 1 << 2,
     SEARCH_RETURN_COUNT = 1 << 3,
     SEARCH_RETURN_SAVE = 1 << 4,
+    SEARCH_RETURN_PARTIAL = 1 << 5,
+    SEARCH_RETURN_UPDATE = 1 << 6,
+    SEARCH_RETURN_CONTEXT = 1 << 7,   /* a hint only (RFC 5267 4.2) */
 };
 struct search_return {
     int present;        /* "RETURN (...)" was given */
-    unsigned opts;      /* enum search_return_opt bits; "()" gives ALL */
+    unsigned opts;      /* enum search_return_opt bits; "()" (or a list
+                         * of CONTEXT alone) gives ALL */
+    /* PARTIAL's range of result positions, 1-based, as written but
+     * ordered: lo <= hi ("4:2" gives 2:4), or both negative counting
+     * from the last result with lo nearer the end ("-5:-1" gives
+     * -1:-5). */
+    int64_t partial_lo, partial_hi;
 };
 /* Read "(" [opt *(SP opt)] ")" after "RETURN SP" into *ret; returns the
- * character after ")" or an IMAPPARSE_* error as search_parse() does. */
+ * character after ")" or an IMAPPARSE_* error as search_parse() does.
+ * Two PARTIALs, or PARTIAL with ALL, are a syntax error (RFC 5267 4.4). */
 int search_parse_return(struct imapparse_ctx *ctx, struct search_return *ret);
 /* search_parse() with two additions: when `ret` is non-NULL and not yet
  * `present`, "RETURN (...)" may come first and fills *ret; when
@@ -114,6 +126,18 @@ int search_needs_source(const struct search_program *prog);
  * enabling command, whose SEARCH response ends "(MODSEQ n)". */
 int search_uses_modseq(const struct search_program *prog);
 void search_free(struct search_program **progp);
+/* OLDER and YOUNGER (RFC 5032) count from `now` from here on, for a
+ * program matched again later; non-zero if the program has either. */
+int search_rebase_time(struct search_program *prog, int64_t now);
+/* Fix what the program's sequence numbers, UID "*" and "$" name to the
+ * messages they name now (RFC 5267 4.3: they are evaluated when the
+ * command is received), for a program that will be matched again as
+ * the mailbox changes.  `uid_of` gives the UID of sequence number
+ * 1..`count`.  Call after search_bind() and search_bind_saved(); later
+ * search_bind() calls then only resolve keywords. */
+void search_freeze(struct search_program *prog, uint32_t count,
+                   uint32_t (*uid_of)(void *rock, uint32_t msgno),
+                   void *rock);
 
 /* Parse an IMAP date ("1-Feb-1994", optionally quoted by the caller):
  * sets *ymd to year*10000+month*100+day; 0 or -1. */

@@ -545,6 +545,19 @@ void sort_set_sort(struct sort_set *set)
               compare_entries);
 }
 
+void sort_set_filter(struct sort_set *set,
+                     int (*keep)(struct sort_item *item, void *rock),
+                     void *rock)
+{
+    size_t i, j = 0;
+
+    for (i = 0; i < set->count; i++) {
+        if (keep(&set->entries[i].item, rock))
+            set->entries[j++] = set->entries[i];
+    }
+    set->count = j;
+}
+
 size_t sort_set_count(const struct sort_set *set)
 {
     return set->count;

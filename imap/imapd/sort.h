@@ -78,6 +78,12 @@ void sort_set_add(struct sort_set *set, const struct sort_item *item,
                   const char *env, size_t envlen);
 /* Sort the messages added so far. */
 void sort_set_sort(struct sort_set *set);
+/* Keep the messages for which keep(item, rock) is non-zero, in their
+ * order; `keep` may change an item's numeric fields (not its string
+ * keys), which takes effect at the next sort. */
+void sort_set_filter(struct sort_set *set,
+                     int (*keep)(struct sort_item *item, void *rock),
+                     void *rock);
 size_t sort_set_count(const struct sort_set *set);
 /* The i'th message (after sort_set_sort: in the requested order). */
 const struct sort_item *sort_set_item(const struct sort_set *set, size_t i);

@@ -696,6 +696,136 @@ static void test_return_options(void)
     CHECK_INTEQ(rc, SEARCH_BADCHARSET);
 }
 
+/* RFC 5267 options: PARTIAL ranges (and RFC 9394's negative ones),
+ * UPDATE, CONTEXT as a hint. */
+static void test_context_options(void)
+{
+    static const char *const bad[] = {
+        "RETURN (PARTIAL) ALL", "RETURN (PARTIAL 1) ALL",
+        "RETURN (PARTIAL 1:*) ALL", "RETURN (PARTIAL *:1) ALL",
+        "RETURN (PARTIAL 0:5) ALL", "RETURN (PARTIAL 1:-5) ALL",
+        "RETURN (PARTIAL -1:5) ALL", "RETURN (PARTIAL 1:4294967296) ALL",
+        "RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL",
+        "RETURN (ALL PARTIAL 1:2) ALL", "RETURN (PARTIAL 1:2 ALL) ALL",
+        "RETURN (PARTIAL 01:2) ALL", "RETURN (PARTIAL 1:2,4) ALL",
+        "RETURN (UPDATE (UID)) ALL",
+    };
+    struct search_return ret;
+    struct search_program *prog;
+    int rc;
+
+    prog = parse_ret("RETURN (PARTIAL 4:2 COUNT) ALL", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.opts, SEARCH_RETURN_PARTIAL | SEARCH_RETURN_COUNT);
+    CHECK_INTEQ(ret.partial_lo, 2);
+    CHECK_INTEQ(ret.partial_hi, 4);
+    search_free(&prog);
+    prog = parse_ret("RETURN (partial -5:-1) ALL", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.partial_lo, -1);
+    CHECK_INTEQ(ret.partial_hi, -5);
+    search_free(&prog);
+    prog = parse_ret("RETURN (PARTIAL 1:4294967295) ALL", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.partial_hi, 4294967295LL);
+    search_free(&prog);
+    /* UPDATE alone asks for no result; CONTEXT alone is "()" */
+    prog = parse_ret("RETURN (UPDATE) ALL", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.opts, SEARCH_RETURN_UPDATE);
+    search_free(&prog);
+    prog = parse_ret("RETURN (CONTEXT) ALL", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.opts, SEARCH_RETURN_CONTEXT | SEARCH_RETURN_ALL);
+    search_free(&prog);
+    prog = parse_ret("RETURN (CONTEXT UPDATE COUNT) ALL", &ret, NULL, &rc);
+    CHECK(prog != NULL);
+    CHECK_INTEQ(ret.opts, SEARCH_RETURN_CONTEXT | SEARCH_RETURN_UPDATE |
+                          SEARCH_RETURN_COUNT);
+    search_free(&prog);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        prog = parse_ret(bad[i], &ret, NULL, &rc);
+        if (prog)
+            printf("# accepted: \"%s\"\n", bad[i]);
+        CHECK(prog == NULL);
+        CHECK_INTEQ(rc, IMAPPARSE_SYNTAX);
+        search_free(&prog);
+    }
+}
+
+static uint32_t odd_uid(void *rock, uint32_t msgno)
+{
+    (void)rock;
+    return 2 * msgno + 1;      /* 1 -> 3, 2 -> 5, 3 -> 7 */
+}
+
+/* search_freeze(): sequence numbers and "$" keep naming the messages
+ * they named, however the numbers and the saved result change. */
+static void test_freeze(void)
+{
+    struct seqset saved = SEQSET_INITIALIZER;
+    struct search_program *prog;
+    struct testmsg t;
+
+    tm_init(&t, plain_msg, 1, 7);   /* was message 3, now message 1 */
+    prog = parse("2:*");
+    search_bind(prog, 3, 7, NULL);
+    search_freeze(prog, 3, odd_uid, NULL);
+    search_bind(prog, 1, 7, NULL);
+    CHECK_INTEQ(matches(prog, &t), 1);
+    t.rec.uid = 3;                  /* message 1 then: not in 2:* */
+    CHECK_INTEQ(matches(prog, &t), 0);
+    search_free(&prog);
+
+    /* "UID 5:*" stays 5:7 when larger UIDs come */
+    prog = parse("UID 5:*");
+    search_bind(prog, 3, 7, NULL);
+    search_freeze(prog, 3, odd_uid, NULL);
+    search_bind(prog, 4, 9, NULL);
+    t.rec.uid = 9;
+    CHECK_INTEQ(matches(prog, &t), 0);
+    t.rec.uid = 7;
+    CHECK_INTEQ(matches(prog, &t), 1);
+    search_free(&prog);
+
+    seqset_add(&saved, 7);
+    prog = parse("$");
+    search_bind_saved(prog, &saved);
+    search_freeze(prog, 3, odd_uid, NULL);
+    seqset_remove(&saved, 7);
+    seqset_add(&saved, 9);
+    search_bind_saved(prog, &saved);
+    CHECK_INTEQ(matches(prog, &t), 1);
+    t.rec.uid = 9;
+    CHECK_INTEQ(matches(prog, &t), 0);
+    search_free(&prog);
+    seqset_fini(&saved);
+    tm_fini(&t);
+}
+
+/* search_rebase_time(): OLDER and YOUNGER count from the new time. */
+static void test_rebase_time(void)
+{
+    struct search_program *prog;
+    struct testmsg t;
+
+    tm_init(&t, plain_msg, 1, 1);
+    t.rec.internaldate = (int64_t)time(NULL) - 100;
+    prog = parse("YOUNGER 150");
+    CHECK_INTEQ(matches(prog, &t), 1);
+    CHECK_INTEQ(search_rebase_time(prog, (int64_t)time(NULL) + 60), 1);
+    CHECK_INTEQ(matches(prog, &t), 0);
+    search_free(&prog);
+    prog = parse("NOT OLDER 150");
+    search_rebase_time(prog, (int64_t)time(NULL) + 60);
+    CHECK_INTEQ(matches(prog, &t), 0);
+    search_free(&prog);
+    prog = parse("SEEN");
+    CHECK_INTEQ(search_rebase_time(prog, 0), 0);
+    search_free(&prog);
+    tm_fini(&t);
+}
+
 UNIT_TESTS(UNIT_T(test_flags_and_recent), UNIT_T(test_sets),
            UNIT_T(test_boolean), UNIT_T(test_size),
            UNIT_T(test_internal_dates), UNIT_T(test_sent_dates),
@@ -705,4 +835,6 @@ UNIT_TESTS(UNIT_T(test_flags_and_recent), UNIT_T(test_sets),
            UNIT_T(test_charset), UNIT_T(test_literal_continuation),
            UNIT_T(test_deep_nesting_refused), UNIT_T(test_parse_date),
            UNIT_T(test_modseq), UNIT_T(test_within),
-           UNIT_T(test_saved_result), UNIT_T(test_return_options))
+           UNIT_T(test_saved_result), UNIT_T(test_return_options),
+           UNIT_T(test_context_options), UNIT_T(test_freeze),
+           UNIT_T(test_rebase_time))
