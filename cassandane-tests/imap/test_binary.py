@@ -106,14 +106,38 @@ class BinaryTest(SelectedTestCase):
 
     def test_bad_section_syntax(self):
         s = self.setup_parts()
-        for tag, spec in (("a", "BINARY[1.TEXT]"), ("b", "BINARY[0]"),
+        for tag, spec in (("a", "BINARY[1.FOO]"), ("b", "BINARY[0]"),
                           ("c", "BINARY[1.]"), ("d", "BINARY.SIZE[1]<0.5>"),
-                          ("e", "BINARY[HEADER]")):
+                          ("e", "BINARY[HEADER.FIELDS]"),
+                          ("f", "BINARY[TEXT ")):
             _, tagged = self.cmd(s, tag, "FETCH 1 " + spec)
             self.assertBAD(tagged, tag)
         # Nothing was marked seen by the refused commands.
         untagged = self.ok(s, "g", "FETCH 1 FLAGS")
         self.assertNotIn(b"\\Seen", b"".join(untagged))
+
+    def test_section_texts_as_dovecot_takes_them(self):
+        # Beyond RFC 3516's part numbers: [TEXT], [n.MIME], [HEADER] come
+        # back as BODY would send them, TEXT decoded when it is one part.
+        s = self.setup_parts()
+        untagged, tagged = self.cmd(
+            s, "t", "FETCH 1 (BINARY.PEEK[1.MIME] BINARY.PEEK[HEADER] "
+                    "BINARY.SIZE[TEXT] BODY.PEEK[TEXT] BODY.PEEK[1.MIME])")
+        self.assertOK(tagged, "t")
+        self.assertEqual(item(untagged, "BINARY[1.MIME]"),
+                         item(untagged, "BODY[1.MIME]"))
+        self.assertTrue(item(untagged, "BINARY[HEADER]").startswith(
+            b"From: a@example.com\r\n"))
+        self.assertEqual(int(item(untagged, "BINARY.SIZE[TEXT]")),
+                         len(item(untagged, "BODY[TEXT]")))
+        one = message("single", body="=C3=A9t=C3=A9\r\n").replace(
+            b"To:", b"Content-Type: text/plain; charset=utf-8\r\n"
+                    b"Content-Transfer-Encoding: quoted-printable\r\nTo:")
+        self.append(s, msg=one)
+        untagged = self.ok(s, "u", "FETCH 2 BINARY.PEEK[TEXT]")
+        self.assertEqual(item(untagged, "BINARY[TEXT]"),
+                         "\u00e9t\u00e9\r\n".encode("utf-8"))
+        self.assertNotIn(b"\\Seen", b"".join(self.ok(s, "g", "FETCH 1:2 FLAGS")))
 
     def test_append_literal8(self):
         s = self.login()

@@ -201,11 +201,13 @@ class Imap4rev2Test(SelectedTestCase):
 
     # --- LIST and LSUB ---
 
-    def test_list_level_is_nonexistent(self):
+    def test_list_level_is_noselect(self):
+        # The level CREATE made above the new mailbox is kept as a
+        # placeholder: \Noselect, as RFC 9051's own examples show it.
         s = self.rev2()
         self.ok(s, "c", "CREATE lvl/leaf")
         lines = self.ok(s, "l", 'LIST "" "%"')
-        self.assertIn(b'* LIST (\\NonExistent \\HasChildren) "/" lvl', lines)
+        self.assertIn(b'* LIST (\\Noselect \\HasChildren) "/" lvl', lines)
 
     def test_rev1_list_level_is_noselect(self):
         s = self.login()

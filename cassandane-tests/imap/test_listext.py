@@ -116,7 +116,8 @@ class ListExtendedTest(SelectedTestCase):
         s = self.login()
         self.ok(s, "c", "CREATE ns/kid")
         lines = self.ok(s, "l", 'LIST "" "ns" RETURN (STATUS (MESSAGES))')
-        self.assertIn(b"\\NonExistent", entry(lines, "ns"))
+        # RFC 9051 6.3.9 example 11: a level is \NoSelect, with no STATUS.
+        self.assertIn(b"\\Noselect", entry(lines, "ns"))
         self.assertFalse(any(l.startswith(b"* STATUS") for l in lines))
 
     def test_status_size_and_mailboxid(self):

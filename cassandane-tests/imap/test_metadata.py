@@ -31,7 +31,7 @@ class MetadataTest(SelectedTestCase):
     def test_missing_entry_is_nil(self):
         s = self.login()
         lines = self.ok(s, "g", "GETMETADATA INBOX /private/comment")
-        self.assertEqual(lines, [b'* METADATA "INBOX" (/private/comment NIL)'])
+        self.assertEqual(lines, [b'* METADATA "INBOX" ("/private/comment" NIL)'])
 
     def test_set_and_get_private_and_shared(self):
         s = self.login()
@@ -39,8 +39,8 @@ class MetadataTest(SelectedTestCase):
                         '/shared/comment "ours")')
         lines = self.ok(s, "g", "GETMETADATA INBOX (/shared/comment "
                                 "/private/comment)")
-        self.assertEqual(lines, [b'* METADATA "INBOX" (/shared/comment "ours"'
-                                 b' /private/comment "mine")'])
+        self.assertEqual(lines, [b'* METADATA "INBOX" ("/shared/comment" "ours"'
+                                 b' "/private/comment" "mine")'])
 
     def test_private_is_per_user_shared_is_not(self):
         s = self.login()
@@ -51,7 +51,7 @@ class MetadataTest(SelectedTestCase):
         lines = self.ok(b, "g", 'GETMETADATA "Other Users/fred" '
                                 '(/private/comment /shared/comment)')
         self.assertEqual(lines, [b'* METADATA "Other Users/fred" '
-                                 b'(/private/comment NIL /shared/comment '
+                                 b'("/private/comment" NIL "/shared/comment" '
                                  b'"for all")'])
 
     def test_nil_removes(self):
@@ -59,7 +59,7 @@ class MetadataTest(SelectedTestCase):
         self.ok(s, "s", 'SETMETADATA INBOX (/shared/comment "x")')
         self.ok(s, "d", "SETMETADATA INBOX (/shared/comment NIL)")
         lines = self.ok(s, "g", "GETMETADATA INBOX /shared/comment")
-        self.assertEqual(lines, [b'* METADATA "INBOX" (/shared/comment NIL)'])
+        self.assertEqual(lines, [b'* METADATA "INBOX" ("/shared/comment" NIL)'])
 
     def test_multiline_literal_value(self):
         s = self.login()
@@ -69,7 +69,7 @@ class MetadataTest(SelectedTestCase):
         _, tagged = read_response(s, "s")
         self.assertOK(tagged, "s")
         lines = self.ok(s, "g", "GETMETADATA INBOX /private/comment")
-        self.assertEqual(lines, [b'* METADATA "INBOX" (/private/comment {18}'
+        self.assertEqual(lines, [b'* METADATA "INBOX" ("/private/comment" {18}'
                                  b'\r\nline one\r\nline two)'])
 
     def test_depth_and_vendor_entries(self):
@@ -79,14 +79,14 @@ class MetadataTest(SelectedTestCase):
                         '/private/vendor/ex/a/b/c "3")')
         lines = self.ok(s, "g0", "GETMETADATA INBOX /private/vendor/ex/a")
         self.assertEqual(lines, [b'* METADATA "INBOX" '
-                                 b'(/private/vendor/ex/a "1")'])
+                                 b'("/private/vendor/ex/a" "1")'])
         lines = self.ok(s, "g1", "GETMETADATA (DEPTH 1) INBOX "
                                  "/private/vendor/ex/a")
-        self.assertEqual(lines, [b'* METADATA "INBOX" (/private/vendor/ex/a '
-                                 b'"1" /private/vendor/ex/a/b "2")'])
+        self.assertEqual(lines, [b'* METADATA "INBOX" ("/private/vendor/ex/a" '
+                                 b'"1" "/private/vendor/ex/a/b" "2")'])
         lines = self.ok(s, "gi", "GETMETADATA (DEPTH infinity) INBOX "
                                  "/private/vendor/ex/a")
-        self.assertIn(b'/private/vendor/ex/a/b/c "3"', lines[0])
+        self.assertIn(b'"/private/vendor/ex/a/b/c" "3"', lines[0])
 
     def test_maxsize_reports_longentries(self):
         s = self.login()
@@ -97,7 +97,7 @@ class MetadataTest(SelectedTestCase):
         self.assertOK(tagged, "g")
         self.assertIn(b"[METADATA LONGENTRIES 10]", tagged)
         self.assertEqual(untagged, [b'* METADATA "INBOX" '
-                                    b'(/private/comment "short")'])
+                                    b'("/private/comment" "short")'])
 
     def test_server_annotations_admin_only(self):
         s = self.login()
@@ -106,7 +106,7 @@ class MetadataTest(SelectedTestCase):
         a = self.admin()
         self.ok(a, "s", 'SETMETADATA "" (/shared/comment "hello")')
         lines = self.ok(s, "g", 'GETMETADATA "" /shared/comment')
-        self.assertEqual(lines, [b'* METADATA "" (/shared/comment "hello")'])
+        self.assertEqual(lines, [b'* METADATA "" ("/shared/comment" "hello")'])
 
     def test_bad_entry_names_are_bad(self):
         s = self.login()
@@ -129,7 +129,7 @@ class MetadataTest(SelectedTestCase):
                                      '/shared/undefined "y")')
         self.assertNO(tagged, "s")
         lines = self.ok(s, "g", "GETMETADATA INBOX /shared/comment")
-        self.assertEqual(lines, [b'* METADATA "INBOX" (/shared/comment NIL)'])
+        self.assertEqual(lines, [b'* METADATA "INBOX" ("/shared/comment" NIL)'])
 
     def test_too_big_value(self):
         s = self.login()
@@ -160,12 +160,12 @@ class MetadataTest(SelectedTestCase):
         self.ok(s, "s", 'SETMETADATA m1 (/shared/comment "travels")')
         self.ok(s, "r", "RENAME m1 m2")
         lines = self.ok(s, "g", "GETMETADATA m2 /shared/comment")
-        self.assertEqual(lines, [b'* METADATA "m2" (/shared/comment '
+        self.assertEqual(lines, [b'* METADATA "m2" ("/shared/comment" '
                                  b'"travels")'])
         self.ok(s, "d", "DELETE m2")
         self.ok(s, "c2", "CREATE m2")
         lines = self.ok(s, "g2", "GETMETADATA m2 /shared/comment")
-        self.assertEqual(lines, [b'* METADATA "m2" (/shared/comment NIL)'])
+        self.assertEqual(lines, [b'* METADATA "m2" ("/shared/comment" NIL)'])
 
     def test_annotation_storage_quota(self):
         s = self.login()
@@ -186,4 +186,4 @@ class MetadataTest(SelectedTestCase):
         t = self.login()
         self.ok(s, "s", 'SETMETADATA INBOX (/private/comment "v1")')
         lines = self.ok(t, "g", "GETMETADATA INBOX /private/comment")
-        self.assertEqual(lines, [b'* METADATA "INBOX" (/private/comment "v1")'])
+        self.assertEqual(lines, [b'* METADATA "INBOX" ("/private/comment" "v1")'])

@@ -14,7 +14,7 @@ class SpecialUseTest(SelectedTestCase):
         self.assertIn(b"\\Sent", entry(lines, "MySent"))
         lines = self.ok(s, "g", "GETMETADATA MySent /private/specialuse")
         self.assertEqual(lines, [b'* METADATA "MySent" '
-                                 b'(/private/specialuse "\\\\Sent")'])
+                                 b'("/private/specialuse" "\\\\Sent")'])
 
     def test_unsupported_use_creates_nothing(self):
         s = self.login()

@@ -50,8 +50,9 @@ static int digits(const char *p, int n, int *out)
 }
 
 /* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz", the day may be
- * " d" (space-padded); 0 and the UTC time, or -1. */
-static int parse_datetime(const char *s, int64_t *out)
+ * " d" (space-padded); 0, the UTC time and the zone in minutes east, or
+ * -1. */
+static int parse_datetime(const char *s, int64_t *out, int *zone)
 {
     struct tm tm;
     int day, mon, year, hh, mm, ss, zh, zm, sign;
@@ -88,7 +89,7 @@ static int parse_datetime(const char *s, int64_t *out)
     if (digits(p, 2, &zh) || digits(p + 2, 2, &zm))
         return -1;
     if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || zm > 59 ||
-        year < 1900)
+        zh > 23 || year < 1900)
         return -1;
 
     memset(&tm, 0, sizeof(tm));
@@ -105,6 +106,7 @@ static int parse_datetime(const char *s, int64_t *out)
     if (back.tm_mday != day || back.tm_mon != mon)
         return -1;
     *out = (int64_t)t - sign * (zh * 3600 + zm * 60);
+    *zone = sign * (zh * 60 + zm);
     return 0;
 }
 
@@ -196,6 +198,8 @@ struct append_msg {
     struct stagemsg *stage;
     struct append_flags fl;
     int64_t internaldate;
+    int zone_set;           /* the APPEND gave a date-time, in `zone` */
+    int zone;
 };
 
 struct append_cmd {
@@ -284,6 +288,8 @@ static enum imapd_error do_append(struct append_cmd *ac, uint32_t *uidvalidity,
 
         memset(&info, 0, sizeof(info));
         info.internaldate = m->internaldate;
+        info.internaldate_zone_set = m->zone_set;
+        info.internaldate_zone = (int16_t)m->zone;
         info.system_flags = isowner ? flags : flags & ~FLAG_SEEN;
         for (int k = 0; (mb->rights & ACL_WRITE) && k < m->fl.keywords.count;
              k++) {
@@ -497,10 +503,12 @@ static int read_message(struct append_cmd *ac, int c, int *cp)
                 imapd_args_missing(s, cmd, c);
             return -1;
         }
-        if (parse_datetime(buf_cstring(&s->arg2), &m->internaldate)) {
+        if (parse_datetime(buf_cstring(&s->arg2), &m->internaldate,
+                           &m->zone)) {
             imapd_bad(s, cmd, c, "Invalid date-time in Append");
             return -1;
         }
+        m->zone_set = 1;
         c = prot_getc(s->prot);
     }
     if (c == 'C' || c == 'c') {
@@ -565,12 +573,18 @@ static int read_message(struct append_cmd *ac, int c, int *cp)
     return 0;
 }
 
+uint32_t imapd_append_limit(const struct imapd_settings *st)
+{
+    uint64_t max = st->mbox.maxmessagesize;
+
+    return max && max < UINT32_MAX ? (uint32_t)max : UINT32_MAX;
+}
+
 void cmd_append(struct imapd_session *s, struct imapd_cmd *cmd)
 {
     struct append_cmd ac;
     struct seqset uids = SEQSET_INITIALIZER;
     struct buf uidtext = BUF_INITIALIZER;
-    const struct imapd_mailbox_settings *ms = &s->settings->mbox;
     uint32_t uidvalidity = 0;
     enum imapd_error e;
     int c = cmd->c;
@@ -578,8 +592,7 @@ void cmd_append(struct imapd_session *s, struct imapd_cmd *cmd)
     memset(&ac, 0, sizeof(ac));
     ac.s = s;
     ac.cmd = cmd;
-    /* RFC 4469 4.2: no message may pass the 4 GB IMAP limit. */
-    ac.limit = ms->maxmessagesize ? ms->maxmessagesize : UINT32_MAX;
+    ac.limit = imapd_append_limit(s->settings);
 
     if (c != ' ') {
         imapd_args_missing(s, cmd, c);

@@ -1,6 +1,7 @@
 /* cmd_fetch.c -- FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2), with the
- * MODSEQ item and the CHANGEDSINCE and VANISHED modifiers (RFC 7162) and
- * BINARY[], BINARY.PEEK[] and BINARY.SIZE[] (RFC 3516).
+ * MODSEQ item and the CHANGEDSINCE and VANISHED modifiers (RFC 7162),
+ * BINARY[], BINARY.PEEK[] and BINARY.SIZE[] (RFC 3516), SAVEDATE (RFC
+ * 8514) and PREVIEW (RFC 8970, text from preview.h).
  *
  * The whole request is parsed before anything is sent.  Flags come from
  * the view; dates, sizes, ENVELOPE and BODYSTRUCTURE from the index
@@ -19,9 +20,11 @@
 #include "imap/imapd/imapd_commands.h"
 #include "imap/imapd/imapd_errors.h"
 #include "imap/imapd/index.h"
+#include "imap/imapd/preview.h"
 #include "imap/store/message.h"
 #include "lib/charset.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 
 enum {
@@ -35,6 +38,8 @@ enum {
     F_MODSEQ = 1 << 7,
     F_EMAILID = 1 << 8,       /* RFC 8474 */
     F_THREADID = 1 << 9,
+    F_SAVEDATE = 1 << 10,     /* RFC 8514 */
+    F_PREVIEW = 1 << 11,      /* RFC 8970 */
 };
 /* Items answered from the view alone. */
 #define F_VIEWONLY (F_UID | F_FLAGS | F_MODSEQ)
@@ -66,6 +71,7 @@ struct fetch_req {
     int changedsince;  /* CHANGEDSINCE given: only modseqs above `since` */
     uint64_t since;
     int vanished;      /* VANISHED modifier */
+    int last_preview;  /* the item just parsed was PREVIEW */
 };
 
 static void req_fini(struct fetch_req *req)
@@ -151,11 +157,15 @@ static int parse_partial(struct imapd_session *s, struct fetch_section *sec,
     return 0;
 }
 
-/* Read "[section]<partial>" after "BODY" / "BODY.PEEK"; the '[' has been
- * read.  Returns the next character, or a negative IMAPPARSE code; on a
- * grammar error s->parse.error says why. */
+/* Read "[section]<partial>" after "BODY" / "BODY.PEEK", or after
+ * "BINARY" / "BINARY.PEEK" / "BINARY.SIZE" (`kind`); the '[' has been
+ * read.  RFC 3516 has only part numbers inside BINARY's brackets; the
+ * other section texts (TEXT, MIME, HEADER...) are taken there too, as
+ * Dovecot does and the imaptest suite expects, with TEXT decoded when it
+ * is the body of a single part.  Returns the next character, or a
+ * negative IMAPPARSE code; on a grammar error s->parse.error says why. */
 static int parse_section(struct imapd_session *s, struct fetch_req *req,
-                         int peek)
+                         enum section_kind kind, int peek)
 {
     struct buf spec = BUF_INITIALIZER, label = BUF_INITIALIZER;
     struct fetch_section *sec;
@@ -213,12 +223,16 @@ static int parse_section(struct imapd_session *s, struct fetch_req *req,
         goto bad;
     }
     sec = add_section(req);
+    sec->kind = kind;
     c = prot_getc(s->prot);
-    if (c == '<') {
+    if (c == '<' && kind != SEC_BINARY_SIZE) {
         if (parse_partial(s, sec, &c) < 0)
             goto bad;
     }
-    buf_printf(&label, "BODY[%s]", buf_cstring(&spec));
+    buf_printf(&label, "%s[%s]",
+               kind == SEC_BODY ? "BODY" :
+               kind == SEC_BINARY ? "BINARY" : "BINARY.SIZE",
+               buf_cstring(&spec));
     if (sec->partial)
         buf_printf(&label, "<%u>", sec->start);
     sec->label = buf_release(&label);
@@ -227,64 +241,14 @@ static int parse_section(struct imapd_session *s, struct fetch_req *req,
         req->setseen = 1;
     goto out;
 bad:
-    snprintf(s->parse.error, sizeof(s->parse.error),
-             "Invalid body section");
+    snprintf(s->parse.error, sizeof(s->parse.error), "Invalid %s section",
+             kind == SEC_BODY ? "body" : "binary");
 out:
     buf_free(&spec);
     buf_free(&label);
     return c;
 }
 
-/* Read "[section-part]<partial>" after "BINARY", "BINARY.PEEK" or
- * "BINARY.SIZE" (RFC 3516: part numbers only); the '[' has been read. */
-static int parse_binary_section(struct imapd_session *s, struct fetch_req *req,
-                                enum section_kind kind, int peek)
-{
-    struct buf spec = BUF_INITIALIZER, label = BUF_INITIALIZER;
-    struct fetch_section *sec;
-    int c, prev = '.';
-
-    for (;;) {
-        c = prot_getc(s->prot);
-        if (c == ']')
-            break;
-        /* nz-number *("." nz-number) */
-        if (c == '.' ? prev == '.' : !(c >= '0' && c <= '9') ||
-                                         (c == '0' && prev == '.')) {
-            c = give_back(s, c);
-            goto bad;
-        }
-        buf_putc(&spec, (char)c);
-        prev = c;
-    }
-    if (spec.len && prev == '.') {
-        c = give_back(s, c);
-        goto bad;
-    }
-    sec = add_section(req);
-    sec->kind = kind;
-    c = prot_getc(s->prot);
-    if (c == '<' && kind == SEC_BINARY) {
-        if (parse_partial(s, sec, &c) < 0)
-            goto bad;
-    }
-    buf_printf(&label, "%s[%s]", kind == SEC_BINARY ? "BINARY" : "BINARY.SIZE",
-               buf_cstring(&spec));
-    if (sec->partial)
-        buf_printf(&label, "<%u>", sec->start);
-    sec->label = buf_release(&label);
-    sec->spec = buf_release(&spec);
-    if (kind == SEC_BINARY && !peek)
-        req->setseen = 1;
-    goto out;
-bad:
-    snprintf(s->parse.error, sizeof(s->parse.error),
-             "Invalid binary section");
-out:
-    buf_free(&spec);
-    buf_free(&label);
-    return c;
-}
 
 static void add_simple_section(struct fetch_req *req, const char *label,
                                const char *spec)
@@ -317,13 +281,14 @@ static int parse_att(struct imapd_session *s, struct fetch_req *req)
         buf_putc(w, (char)toupper(c));
     }
     name = buf_cstring(w);
+    req->last_preview = 0;
     if (c == '[' && (!strcmp(name, "BODY") || !strcmp(name, "BODY.PEEK")))
-        return parse_section(s, req, !strcmp(name, "BODY.PEEK"));
+        return parse_section(s, req, SEC_BODY, !strcmp(name, "BODY.PEEK"));
     if (c == '[' && (!strcmp(name, "BINARY") || !strcmp(name, "BINARY.PEEK")))
-        return parse_binary_section(s, req, SEC_BINARY,
-                                    !strcmp(name, "BINARY.PEEK"));
+        return parse_section(s, req, SEC_BINARY,
+                             !strcmp(name, "BINARY.PEEK"));
     if (c == '[' && !strcmp(name, "BINARY.SIZE"))
-        return parse_binary_section(s, req, SEC_BINARY_SIZE, 1);
+        return parse_section(s, req, SEC_BINARY_SIZE, 1);
 
     if (!strcmp(name, "ALL"))
         req->items |= F_FLAGS | F_INTERNALDATE | F_SIZE | F_ENVELOPE;
@@ -351,6 +316,12 @@ static int parse_att(struct imapd_session *s, struct fetch_req *req)
         req->items |= F_EMAILID;
     else if (!strcmp(name, "THREADID"))
         req->items |= F_THREADID;
+    else if (!strcmp(name, "SAVEDATE"))
+        req->items |= F_SAVEDATE;
+    else if (!strcmp(name, "PREVIEW")) {
+        req->items |= F_PREVIEW;
+        req->last_preview = 1;
+    }
     else if (!strcmp(name, "RFC822")) {
         add_simple_section(req, "RFC822", "");
         req->setseen = 1;
@@ -369,8 +340,42 @@ static int parse_att(struct imapd_session *s, struct fetch_req *req)
     return c;
 }
 
+/* Is `word` a PREVIEW modifier (RFC 8970 4.1)?  LAZY is the only one,
+ * and it changes nothing here: a preview is made from a bounded prefix
+ * of one part, never an undue delay, so it is always sent. */
+static int preview_mod(struct buf *word)
+{
+    return !strcasecmp(buf_cstring(word), "LAZY");
+}
+
+/* "(" preview-mod *(SP preview-mod) ")" after "PREVIEW SP", the '('
+ * read; returns the character after ')' or a negative code. */
+static int parse_preview_mods(struct imapd_session *s)
+{
+    int c;
+
+    do {
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0)
+            return c;
+        if (!preview_mod(&s->arg2)) {
+            snprintf(s->parse.error, sizeof(s->parse.error),
+                     "Invalid PREVIEW modifier %.64s", buf_cstring(&s->arg2));
+            return give_back(s, c);
+        }
+    } while (c == ' ');
+    if (c != ')') {
+        snprintf(s->parse.error, sizeof(s->parse.error),
+                 "Invalid PREVIEW modifier list");
+        return give_back(s, c);
+    }
+    return prot_getc(s->prot);
+}
+
 /* Parse the items after "FETCH set SP"; returns the character after
- * them or a negative code. */
+ * them or a negative code.  "PREVIEW (LAZY)" alone, outside a list, is
+ * indistinguishable from PREVIEW followed by fetch modifiers until the
+ * word inside is read: parse_modifiers() takes LAZY then. */
 static int parse_items(struct imapd_session *s, struct fetch_req *req)
 {
     int c = prot_getc(s->prot);
@@ -383,6 +388,18 @@ static int parse_items(struct imapd_session *s, struct fetch_req *req)
         c = parse_att(s, req);
         if (c < 0)
             return c;
+        if (c == ' ' && req->last_preview) {
+            c = prot_getc(s->prot);
+            if (c == '(')
+                c = parse_preview_mods(s);
+            else {
+                prot_ungetc(c, s->prot);
+                c = ' ';
+            }
+            req->last_preview = 0;
+            if (c < 0)
+                return c;
+        }
         if (c == ')')
             return prot_getc(s->prot);
         if (c != ' ') {
@@ -421,6 +438,9 @@ static int parse_modifiers(struct imapd_session *s, struct fetch_req *req)
                  !req->vanished) {
             req->vanished = 1;
         }
+        else if (req->last_preview && preview_mod(&s->arg1)) {
+            /* FETCH set PREVIEW (LAZY): see parse_items(). */
+        }
         else {
             snprintf(s->parse.error, sizeof(s->parse.error),
                      "Invalid Fetch modifier %.64s", buf_cstring(&s->arg1));
@@ -437,18 +457,20 @@ bad:
 }
 
 /* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" with a space-padded
- * day, in the server's zone. */
-static void write_internaldate(struct buf *out, int64_t t)
+ * day, in `zone` (minutes east), or the server's zone when that is
+ * INDEX_ZONE_UNKNOWN. */
+static void write_internaldate(struct buf *out, int64_t t, int zone)
 {
     static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr",
                                        "May", "Jun", "Jul", "Aug",
                                        "Sep", "Oct", "Nov", "Dec" };
-    time_t tt = (time_t)t;
     struct tm tm;
     long off;
 
-    localtime_r(&tt, &tm);
-    off = tm.tm_gmtoff / 60;
+    if (zone == INDEX_ZONE_UNKNOWN)
+        zone = util_local_zone(t);
+    util_zone_tm(t, zone, &tm);
+    off = zone;
     buf_printf(out, "\"%2d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"",
                tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
                tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
@@ -491,9 +513,36 @@ static void ctx_unlock(struct fetch_ctx *fc)
 
 /* The part a binary section names (spec "" is the message as a whole,
  * sent as it is), or MESSAGE_NONE. */
+/* Does `spec` name a part by its numbers alone ("", "1", "2.1")? */
+static int spec_is_part(const char *spec)
+{
+    return strspn(spec, "0123456789.") == strlen(spec);
+}
+
+/* The part whose content transfer encoding a binary section undoes: the
+ * part itself for part numbers; for [TEXT] / [n.TEXT] the root of that
+ * message, whose body TEXT is; MESSAGE_NONE for the whole message, for
+ * header sections (sent as they are) and for a part that is not there. */
 static uint32_t binary_part(const struct message *msg, const char *spec)
 {
-    return *spec ? message_part_lookup(msg, spec) : MESSAGE_NONE;
+    size_t n = strlen(spec);
+    uint32_t p;
+
+    if (!n)
+        return MESSAGE_NONE;
+    if (spec_is_part(spec))
+        return message_part_lookup(msg, spec);
+    if (strcmp(spec, "TEXT") &&
+        (n < 5 || strcmp(spec + n - 5, ".TEXT")))
+        return MESSAGE_NONE;
+    if (n == 4)
+        return 0;
+    char *owner = xstrndup(spec, n - 5);
+    p = spec_is_part(owner) ? message_part_lookup(msg, owner) : MESSAGE_NONE;
+    free(owner);
+    if (p != MESSAGE_NONE && (msg->parts[p].flags & MESSAGE_PART_RFC822))
+        return msg->parts[p].first_child;
+    return MESSAGE_NONE;
 }
 
 /* Can every binary section of the request be decoded for `msg`?  RFC
@@ -538,7 +587,7 @@ static int binary_content(struct fetch_ctx *fc, const struct message *msg,
         return 1;
     }
     idx = binary_part(msg, spec);
-    if (idx == MESSAGE_NONE)
+    if (idx == MESSAGE_NONE && spec_is_part(spec))
         return 0;
     buf_reset(&fc->synth);
     r = message_section(msg, spec, &fc->synth, &off, len);
@@ -551,6 +600,8 @@ static int binary_content(struct fetch_ctx *fc, const struct message *msg,
         *len = 0;
         return 1;
     }
+    if (idx == MESSAGE_NONE)
+        return 1;   /* a header section: nothing to decode */
     part = &msg->parts[idx];
     if ((part->flags & (MESSAGE_PART_MULTIPART | MESSAGE_PART_RFC822)) ||
         part->enc <= CHARSET_ENC_BINARY)
@@ -671,7 +722,9 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     const char *base = NULL;
     size_t len = 0;
     int need_rec = req->items & ~F_VIEWONLY || req->nsecs;
-    int need_struct = req->items & (F_ENVELOPE | F_BODYSTRUCTURE | F_BODY);
+    int need_struct = req->items & (F_ENVELOPE | F_BODYSTRUCTURE | F_BODY |
+                                    F_PREVIEW);
+    int need_bytes = req->nsecs || (req->items & F_PREVIEW);
     const char *sep = "";
     int i, r;
 
@@ -686,8 +739,29 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
         if ((need_struct || req->nsecs) && index_structure(v, msgno, &msg))
             msg = NULL;
         /* Bodies may be long to send: let writers in meanwhile. */
-        if (req->nsecs)
+        if (need_bytes)
             ctx_unlock(fc);
+    }
+    if (need_bytes) {
+        /* Message bytes: map the file and attach them to the structure
+         * (which came from the cache without them). */
+        if (index_map(v, msgno, &base, &len) == 0) {
+            if (msg && msg->len != len)
+                message_free(&msg);
+            if (!msg)
+                msg = message_parse(base, len);
+            else
+                msg->base = base;
+        }
+        else {
+            message_free(&msg);
+            base = NULL;
+        }
+    }
+    if (base && !binary_decodable(req, msg)) {
+        mailbox_unmap_message(base, len);
+        message_free(&msg);
+        return -2;
     }
     if ((req->items & F_UID) || (seen_now && fc->condstore)) {
         buf_printf(&fc->out, "UID %u", index_uid(v, msgno));
@@ -705,11 +779,21 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     }
     if (req->items & F_INTERNALDATE) {
         buf_printf(&fc->out, "%sINTERNALDATE ", sep);
-        write_internaldate(&fc->out, rec.internaldate);
+        write_internaldate(&fc->out, rec.internaldate, rec.internaldate_zone);
         sep = " ";
     }
     if (req->items & F_SIZE) {
         buf_printf(&fc->out, "%sRFC822.SIZE %u", sep, rec.size);
+        sep = " ";
+    }
+    if (req->items & F_SAVEDATE) {
+        /* Every record has one; one without (never written so) is
+         * taken as saved when it arrived, as SEARCH SAVEDON does. */
+        buf_printf(&fc->out, "%sSAVEDATE ", sep);
+        /* RFC 8514: the save date, in the server's zone. */
+        write_internaldate(&fc->out,
+                           rec.savedate ? rec.savedate : rec.internaldate,
+                           INDEX_ZONE_UNKNOWN);
         sep = " ";
     }
     if (req->items & F_EMAILID) {
@@ -752,27 +836,16 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
                                      "\"7BIT\" 0 0)");
         sep = " ";
     }
-    if (req->nsecs) {
-        /* Message bytes: map the file and attach them to the structure
-         * (which came from the cache without them). */
-        if (index_map(v, msgno, &base, &len) == 0) {
-            if (msg && msg->len != len)
-                message_free(&msg);
-            if (!msg)
-                msg = message_parse(base, len);
-            else
-                msg->base = base;
-        }
-        else {
-            message_free(&msg);
-            base = NULL;
-        }
-    }
-
-    if (base && !binary_decodable(req, msg)) {
-        mailbox_unmap_message(base, len);
-        message_free(&msg);
-        return -2;
+    if (req->items & F_PREVIEW) {
+        /* RFC 8970 3.2: never NIL without LAZY; "" when there is no
+         * text (or the file cannot be read). */
+        buf_reset(&fc->synth);
+        if (base && msg)
+            preview_build(msg, &fc->synth);
+        buf_printf(&fc->out, "%sPREVIEW ", sep);
+        message_write_string(&fc->out, fc->synth.s ? fc->synth.s : "",
+                             fc->synth.len);
+        sep = " ";
     }
     prot_printf(p, "* %u FETCH (", msgno);
     prot_write(p, fc->out.s ? fc->out.s : "", fc->out.len);
@@ -852,7 +925,14 @@ void cmd_fetch(struct imapd_session *s, struct imapd_cmd *cmd)
         goto out;
     }
     if (c == ' ') {
+        int after_preview = req.last_preview;
+
         c = parse_modifiers(s, &req);
+        req.last_preview = 0;
+        /* "PREVIEW (LAZY) (CHANGEDSINCE n)": modifiers after the
+         * PREVIEW ones. */
+        if (c == ' ' && after_preview)
+            c = parse_modifiers(s, &req);
         if (c < 0) {
             if (c == IMAPPARSE_SYNTAX)
                 imapd_bad(s, cmd, c, "%s", s->parse.error);

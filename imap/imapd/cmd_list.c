@@ -1,6 +1,6 @@
 /* cmd_list.c -- LIST and LSUB (RFC 3501 6.3.8, 6.3.9; CHILDREN, RFC 3348)
  * with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), SPECIAL-USE
- * (RFC 6154) and LIST-MYRIGHTS (RFC 8440).
+ * (RFC 6154), LIST-MYRIGHTS (RFC 8440) and LIST-METADATA (RFC 9590).
  *
  * The names a user may see are collected once per command in external
  * form (mailboxes with 'l', his INBOX always), sorted, and matched
@@ -279,6 +279,8 @@ struct listopts {
     int ret_subscribed, ret_children, ret_specialuse, ret_myrights;
     int ret_status;
     struct imapd_status_items status;
+    int ret_metadata;
+    strarray_t metadata;      /* RETURN (METADATA (entries)) */
     strarray_t patterns;      /* reference + pattern, "" ones left out */
     int delimiter;            /* basic LIST "" "": the delimiter request */
 };
@@ -297,6 +299,43 @@ static int read_pattern(struct imapd_session *s, struct buf *out)
     if (c == '"' || c == '{')
         return imapparse_astring(&s->parse, out);
     return imapparse_word(&s->parse, out);
+}
+
+/* The entries of the METADATA return option, after "METADATA SP": one
+ * entry, or "(" entry *(SP entry) ")", as GETMETADATA takes them.
+ * Returns the next character or -1 after BAD. */
+static int read_metadata_entries(struct imapd_session *s,
+                                 struct imapd_cmd *cmd, struct listopts *o)
+{
+    struct buf entry = BUF_INITIALIZER;
+    int c = prot_getc(s->prot), paren = c == '(';
+
+    if (!paren)
+        prot_ungetc(c, s->prot);
+    do {
+        c = imapparse_astring(&s->parse, &entry);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            goto bad;
+        }
+        if (!imapd_metadata_entry_valid(buf_cstring(&entry))) {
+            imapd_bad(s, cmd, c, "Invalid entry name in List");
+            goto bad;
+        }
+        strarray_append(&o->metadata, buf_cstring(&entry));
+    } while (paren && c == ' ');
+    if (paren) {
+        if (c != ')') {
+            imapd_bad(s, cmd, c, "Missing close parenthesis in List");
+            goto bad;
+        }
+        c = prot_getc(s->prot);
+    }
+    buf_free(&entry);
+    return c;
+bad:
+    buf_free(&entry);
+    return -1;
 }
 
 /* "(" [option *(SP option)] ")" of atoms, the "(" already read; calls
@@ -337,6 +376,12 @@ static int read_options(struct imapd_session *s, struct imapd_cmd *cmd,
             if (imapd_status_parse(s, cmd, &o->status, &c) < 0)
                 return -1;
             o->ret_status = 1;
+        }
+        else if (ret && opt_is(b, "METADATA") && c == ' ') {
+            c = read_metadata_entries(s, cmd, o);
+            if (c < 0)
+                return -1;
+            o->ret_metadata = 1;
         }
         else {
             imapd_bad(s, cmd, c, "Invalid List option %s", buf_cstring(b));
@@ -522,12 +567,17 @@ static void list_one(struct listctx *x, int i, int childinfo)
     for (int j = 0; j < x->u.count && !haschild; j++)
         if (x->u.names[j].exists && is_below(x, x->u.names[j].ext, n->ext))
             haschild = 1;
-    /* IMAP4rev2's LIST is the extended one (RFC 9051 6.3.9). */
-    if (!n->exists || !n->selectable)
+    /* IMAP4rev2's LIST is the extended one (RFC 9051 6.3.9).  A name kept
+     * as a placeholder of the hierarchy (a mailbox deleted while it had
+     * children, or a level created above a new mailbox) is there but not
+     * selectable: \Noselect, as RFC 3501 6.3.4 shows, not \NonExistent. */
+    if (!n->exists)
         buf_appendcstr(&attrs, o->extended ||
                                        (s->enabled & IMAPD_EXT_IMAP4REV2)
                                    ? " \\NonExistent"
                                    : " \\Noselect");
+    else if (!n->selectable)
+        buf_appendcstr(&attrs, " \\Noselect");
     /* CHILDREN is implied unless the names were narrowed by a selection
      * option (the RFC 5258 examples), as Cyrus does. */
     int children = o->ret_children ||
@@ -577,6 +627,9 @@ static void list_one(struct listctx *x, int i, int childinfo)
             imapd_status_write(s, n->ext, &mb, &o->status);
         imapd_mbox_fini(&mb);
     }
+    /* RFC 9590: after the LIST (and STATUS) of each mailbox. */
+    if (o->ret_metadata && n->exists && n->selectable)
+        imapd_metadata_list(s, n->ext, &o->metadata);
 }
 
 static void list_names(struct imapd_session *s, struct listopts *o)
@@ -703,6 +756,7 @@ void cmd_list(struct imapd_session *s, struct imapd_cmd *cmd)
     memset(&o, 0, sizeof(o));
     if (parse_list(s, cmd, &o) < 0) {
         strarray_fini(&o.patterns);
+        strarray_fini(&o.metadata);
         return;
     }
     if (o.sel_recursive && !o.sel_subscribed && !o.sel_specialuse) {
@@ -710,6 +764,7 @@ void cmd_list(struct imapd_session *s, struct imapd_cmd *cmd)
         prot_printf(s->prot, "%s BAD Invalid List selection options\r\n",
                     cmd->tag);
         strarray_fini(&o.patterns);
+        strarray_fini(&o.metadata);
         return;
     }
     if (o.delimiter) {
@@ -721,6 +776,7 @@ void cmd_list(struct imapd_session *s, struct imapd_cmd *cmd)
         list_names(s, &o);
     }
     strarray_fini(&o.patterns);
+    strarray_fini(&o.metadata);
     imapd_ok(s, cmd);
 }
 

@@ -336,7 +336,7 @@ void cmd_namespace(struct imapd_session *s, struct imapd_cmd *cmd)
 
 static const char *const status_names[STATUS_NITEMS] = {
     "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE",
-    "MAILBOXID", "HIGHESTMODSEQ", "DELETED",
+    "MAILBOXID", "HIGHESTMODSEQ", "DELETED", "APPENDLIMIT",
 };
 
 /* Count RECENT and (for a reader who is not the owner) UNSEEN from the
@@ -474,6 +474,10 @@ enum imapd_error imapd_status_write(struct imapd_session *s,
         case STATUS_SIZE: v = h->quota_used; break;
         case STATUS_HIGHESTMODSEQ: v = h->highestmodseq; break;
         case STATUS_DELETED: v = h->deleted; break;
+        case STATUS_APPENDLIMIT:
+            /* RFC 7889 3.3: the policy alone, not rights or quota. */
+            v = imapd_append_limit(s->settings);
+            break;
         case STATUS_MAILBOXID:
             /* RFC 8474: the mailbox's unique id, kept across renames. */
             prot_printf(s->prot, "(%s)", mailbox_uniqueid(mbox));

@@ -2,6 +2,7 @@
  * special-use annotation (RFC 6154); see imapd_metadata.h. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "imap/imapd/imapd_mailbox.h"
 #include "imap/imapd/imapd_metadata.h"
 #include "imap/store/annotate.h"
+#include "imap/store/mailbox.h"
 #include "imap/store/mboxlist.h"
 #include "imap/store/quota.h"
 #include "lib/log.h"
@@ -226,6 +228,87 @@ static void print_value(struct protstream *p, const char *v, size_t len)
     prot_putc('"', p);
 }
 
+/* --- entries the server defines ---
+ *
+ * A wildcard request (an entry ending in '/' and '*' or '%', as cyradm's
+ * info sends) lists, as Cyrus does, the entries the server defines
+ * whether they hold a value or not (NIL then), besides those stored.  Some are computed, read-only
+ * facts about the mailbox under Cyrus's vendor names. */
+
+#define CYRUS_VENDOR "/vendor/cmu/cyrus-imapd"
+
+static const struct md_defined {
+    int server;               /* a server entry, else a mailbox one */
+    int shared;
+    const char *path;         /* stored form */
+    int computed;
+} defined_entries[] = {
+    { 0, 1, "/comment", 0 },
+    { 0, 0, "/comment", 0 },
+    { 0, 0, SPECIALUSE_ENTRY, 0 },
+    { 0, 1, CYRUS_VENDOR "/partition", 1 },
+    { 0, 1, CYRUS_VENDOR "/size", 1 },
+    { 0, 1, CYRUS_VENDOR "/uniqueid", 1 },
+    { 1, 1, "/admin", 0 },
+    { 1, 1, "/comment", 0 },
+};
+
+static const struct md_defined *md_defined_find(int server, int shared,
+                                                const char *path)
+{
+    for (size_t i = 0; i < sizeof(defined_entries) /
+                                sizeof(defined_entries[0]); i++) {
+        const struct md_defined *d = &defined_entries[i];
+
+        if (d->server == server && d->shared == shared &&
+            !strcmp(d->path, path))
+            return d;
+    }
+    return NULL;
+}
+
+/* The value of a computed entry of mailbox `t` into `value`; 0, or -1
+ * when there is none (not computed, or the mailbox cannot be read). */
+static int md_computed(const struct md_target *t, int shared,
+                       const char *path, struct buf *value)
+{
+    const struct md_defined *d = md_defined_find(t->server, shared, path);
+
+    buf_reset(value);
+    if (!d || !d->computed)
+        return -1;
+    if (!strcmp(path, CYRUS_VENDOR "/uniqueid")) {
+        buf_setcstr(value, t->uniqueid);
+        return 0;
+    }
+    if (!strcmp(path, CYRUS_VENDOR "/partition")) {
+        if (!t->mb.entry.partition)
+            return -1;
+        buf_setcstr(value, t->mb.entry.partition);
+        return 0;
+    }
+    if (!strcmp(path, CYRUS_VENDOR "/size")) {
+        /* The bytes the mailbox counts against quota, as Cyrus says. */
+        struct buf dir = BUF_INITIALIZER;
+        struct mailbox *mbox = NULL;
+        int r = -1;
+
+        if (!imapd_mailbox_path(&t->mb.entry, &dir) &&
+            !mailbox_open(buf_cstring(&dir), &mbox) &&
+            !mailbox_lock_shared(mbox)) {
+            buf_printf(value, "%llu", (unsigned long long)
+                                          mailbox_header(mbox)->quota_used);
+            mailbox_unlock(mbox);
+            r = 0;
+        }
+        if (mbox)
+            mailbox_close(&mbox);
+        buf_free(&dir);
+        return r;
+    }
+    return -1;
+}
+
 /* --- GETMETADATA --- */
 
 struct md_get {
@@ -235,9 +318,15 @@ struct md_get {
     size_t longest;           /* biggest value left out for MAXSIZE */
     int found;                /* the named entry itself was seen */
     const char *named;        /* stored form of the named entry */
+    int wild;                 /* '*' or '%' after named + "/", else 0 */
+    strarray_t seen;          /* entries sent for a wildcard request */
     struct buf out;           /* entry value pairs */
     int count;
 };
+#define MD_GET_INITIALIZER(s)                                                  \
+    {                                                                          \
+        s, NULL, -1, 0, 0, NULL, 0, STRARRAY_INITIALIZER, BUF_INITIALIZER, 0   \
+    }
 
 static void md_emit(struct md_get *g, const char *entry, const char *value,
                     size_t len)
@@ -247,8 +336,10 @@ static void md_emit(struct md_get *g, const char *entry, const char *value,
     buf_printf(&name, "%s%s", g->scope, entry);
     if (g->count++)
         buf_putc(&g->out, ' ');
-    buf_appendcstr(&g->out, buf_cstring(&name));
-    buf_putc(&g->out, ' ');
+    /* Quoted, as Cyrus writes entries: cyradm's parser of METADATA
+     * responses needs the quotes to tell entries from values.  Entry
+     * names hold no quote, backslash or 8-bit (annotate_entry_parse). */
+    buf_printf(&g->out, "\"%s\" ", buf_cstring(&name));
     buf_free(&name);
     if (!value) {
         buf_appendcstr(&g->out, "NIL");
@@ -265,8 +356,14 @@ static int get_cb(const char *entry, const char *userid, const char *value,
     struct md_get *g = rock;
 
     (void)userid;
-    if (!strcmp(entry, g->named))
+    if (!strcmp(entry, g->named)) {
         g->found = 1;
+        /* A wildcard names what is below the entry, not itself. */
+        if (g->wild)
+            return 0;
+    }
+    if (g->wild)
+        strarray_append(&g->seen, entry);
     if (g->maxsize >= 0 && len > (size_t)g->maxsize) {
         if (len > g->longest)
             g->longest = len;
@@ -357,9 +454,27 @@ static int parse_get_options(struct imapd_session *s, struct imapd_cmd *cmd,
 }
 
 /* An entry to read: a valid entry name, or "/shared" / "/private" alone
- * (everything of that scope, with DEPTH). */
-static int parse_get_entry(const char *name, int *shared, struct buf *path)
+ * (everything of that scope, with DEPTH); either may end in '/' and a
+ * wildcard, '*' for every entry below it or '%' for one level below, as
+ * Cyrus takes and cyradm sends.  *wild is '*', '%' or 0. */
+static int parse_get_entry(const char *name, int *shared, struct buf *path,
+                           int *wild)
 {
+    size_t len = strlen(name);
+    char *base;
+    int r;
+
+    *wild = 0;
+    if (len >= 2 && name[len - 2] == '/' &&
+        (name[len - 1] == '*' || name[len - 1] == '%')) {
+        base = xstrndup(name, len - 2);
+        r = parse_get_entry(base, shared, path, wild);
+        free(base);
+        if (r || *wild)
+            return ANNOTATE_BADENTRY;
+        *wild = name[len - 1];
+        return 0;
+    }
     if (!strcasecmp(name, "/shared") || !strcasecmp(name, "/private")) {
         *shared = name[1] == 's' || name[1] == 'S';
         buf_reset(path);
@@ -368,13 +483,70 @@ static int parse_get_entry(const char *name, int *shared, struct buf *path)
     return annotate_entry_parse(name, shared, path);
 }
 
+/* Does the defined entry `path` match a wildcard request? */
+static int wild_matches(const char *named, int wild, const char *path)
+{
+    size_t n = strlen(named);
+
+    if (strncmp(path, named, n) || path[n] != '/' || !path[n + 1])
+        return 0;
+    return wild == '*' || !strchr(path + n + 1, '/');
+}
+
+/* Collect the values of one requested entry (client form, checked by
+ * parse_get_entry) of target `t` into g.  0, or -1 on a database error. */
+static int md_get_entry(struct imapd_session *s, const struct md_target *t,
+                        const char *name, int depth, struct md_get *g)
+{
+    struct buf path = BUF_INITIALIZER, value = BUF_INITIALIZER;
+    int shared, r;
+
+    parse_get_entry(name, &shared, &path, &g->wild);
+    g->scope = shared ? "/shared" : "/private";
+    g->named = buf_cstring(&path);
+    g->found = 0;
+    strarray_fini(&g->seen);
+    if (g->wild)
+        depth = g->wild == '*' ? -1 : 1;
+    r = annotate_foreach(t->uniqueid, g->named, depth,
+                         shared ? "" : s->userid, get_cb, g);
+    if (r) {
+        r = -1;
+    } else if (g->wild) {
+        for (size_t i = 0; i < sizeof(defined_entries) /
+                                    sizeof(defined_entries[0]); i++) {
+            const struct md_defined *d = &defined_entries[i];
+
+            if (d->server != t->server || d->shared != shared ||
+                !wild_matches(g->named, g->wild, d->path) ||
+                strarray_find(&g->seen, d->path, 0) >= 0)
+                continue;
+            if (md_computed(t, shared, d->path, &value) == 0)
+                get_cb(d->path, "", value.s ? value.s : "", value.len, g);
+            else
+                md_emit(g, d->path, NULL, 0);
+        }
+    } else if (!g->found && *g->named && depth == 0) {
+        /* A named entry that is not there is answered NIL, as Cyrus;
+         * a computed one with its value. */
+        if (md_computed(t, shared, g->named, &value) == 0)
+            get_cb(g->named, "", value.s ? value.s : "", value.len, g);
+        else
+            md_emit(g, g->named, NULL, 0);
+    }
+    g->wild = 0;
+    buf_free(&path);
+    buf_free(&value);
+    return r;
+}
+
 void cmd_getmetadata(struct imapd_session *s, struct imapd_cmd *cmd)
 {
-    struct md_get g = { s, NULL, -1, 0, 0, NULL, BUF_INITIALIZER, 0 };
+    struct md_get g = MD_GET_INITIALIZER(s);
     strarray_t entries = STRARRAY_INITIALIZER;
     struct buf path = BUF_INITIALIZER;
     struct md_target t;
-    int depth = 0, c = cmd->c, paren = 0, shared;
+    int depth = 0, c = cmd->c, paren = 0, shared, wild;
     enum imapd_error e;
 
     if (c != ' ') {
@@ -403,6 +575,23 @@ void cmd_getmetadata(struct imapd_session *s, struct imapd_cmd *cmd)
         goto out;
     }
     c = prot_getc(s->prot);
+    if (c == '(') {
+        /* Options after the mailbox, as Cyrus takes them: an option is
+         * an atom, an entry starts with '/' or a quote. */
+        int next = prot_getc(s->prot);
+
+        prot_ungetc(next, s->prot);
+        if (next != EOF && isalpha(next)) {
+            if (parse_get_options(s, cmd, &g.maxsize, &depth) < 0)
+                goto out;
+            c = prot_getc(s->prot);
+            if (c != ' ') {
+                imapd_args_missing(s, cmd, c);
+                goto out;
+            }
+            c = prot_getc(s->prot);
+        }
+    }
     if (c == '(')
         paren = 1;
     else
@@ -413,7 +602,7 @@ void cmd_getmetadata(struct imapd_session *s, struct imapd_cmd *cmd)
             imapd_args_error(s, cmd, c, NULL);
             goto out;
         }
-        if (parse_get_entry(buf_cstring(&s->arg2), &shared, &path)) {
+        if (parse_get_entry(buf_cstring(&s->arg2), &shared, &path, &wild)) {
             imapd_bad(s, cmd, c, "Invalid entry name");
             goto out;
         }
@@ -436,22 +625,11 @@ void cmd_getmetadata(struct imapd_session *s, struct imapd_cmd *cmd)
         goto out;
     }
     for (int i = 0; i < entries.count; i++) {
-        int r;
-
-        parse_get_entry(strarray_nth(&entries, i), &shared, &path);
-        g.scope = shared ? "/shared" : "/private";
-        g.named = buf_cstring(&path);
-        g.found = 0;
-        r = annotate_foreach(t.uniqueid, g.named, depth,
-                             shared ? "" : s->userid, get_cb, &g);
-        if (r) {
+        if (md_get_entry(s, &t, strarray_nth(&entries, i), depth, &g) < 0) {
             imapd_no(s, cmd, IMAPD_ERR_IOERROR);
             imapd_mbox_fini(&t.mb);
             goto out;
         }
-        /* A named entry that is not there is answered NIL, as Cyrus. */
-        if (!g.found && *g.named && depth == 0)
-            md_emit(&g, g.named, NULL, 0);
     }
     md_flush(s, buf_cstring(&s->arg1), &g);
     imapd_mbox_fini(&t.mb);
@@ -464,7 +642,38 @@ void cmd_getmetadata(struct imapd_session *s, struct imapd_cmd *cmd)
 
 out:
     strarray_fini(&entries);
+    strarray_fini(&g.seen);
     buf_free(&path);
+    buf_free(&g.out);
+}
+
+/* --- LIST-METADATA (RFC 9590) --- */
+
+int imapd_metadata_entry_valid(const char *name)
+{
+    struct buf path = BUF_INITIALIZER;
+    int shared, wild;
+    int r = parse_get_entry(name, &shared, &path, &wild);
+
+    buf_free(&path);
+    return r == 0;
+}
+
+void imapd_metadata_list(struct imapd_session *s, const char *extname,
+                         const strarray_t *entries)
+{
+    struct md_get g = MD_GET_INITIALIZER(s);
+    struct md_target t;
+
+    /* The rights GETMETADATA needs; without them, nothing is said. */
+    if (!md_target(s, extname, &t) && !t.server) {
+        for (int i = 0; i < entries->count; i++)
+            if (md_get_entry(s, &t, strarray_nth(entries, i), 0, &g) < 0)
+                break;
+        md_flush(s, extname, &g);
+    }
+    imapd_mbox_fini(&t.mb);
+    strarray_fini(&g.seen);
     buf_free(&g.out);
 }
 
@@ -474,6 +683,10 @@ out:
 static int entry_settable(struct imapd_session *s, int server, int shared,
                           const char *path)
 {
+    const struct md_defined *d = md_defined_find(server, shared, path);
+
+    if (d && d->computed)
+        return 0;   /* facts about the mailbox, not settable */
     if (!strncmp(path, "/vendor/", 8)) {
         /* RFC 5464 3.2: /vendor/<vendor-token>/... has 4+ components. */
         const char *token_end = strchr(path + 8, '/');

@@ -55,10 +55,12 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     buf_appendcstr(out, " IDLE UNSELECT");
     /* Notifications outside commands (cmd_notify.c). */
     buf_appendcstr(out, " NOTIFY");
-    /* Search and order (cmd_search.c, cmd_sort.c, cmd_thread.c). */
+    /* Search and order (cmd_search.c, cmd_sort.c, cmd_thread.c,
+     * context.c). */
     buf_appendcstr(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY"
                         " SORT=MODSEQ SORT=UID THREAD=ORDEREDSUBJECT"
-                        " THREAD=REFERENCES ESORT");
+                        " THREAD=REFERENCES ESORT CONTEXT=SEARCH"
+                        " CONTEXT=SORT");
     /* RFC 7162 (cmd_select.c, cmd_fetch.c, cmd_store.c, index.c). */
     buf_appendcstr(out, " CONDSTORE QRESYNC");
     /* Mailbox commands (cmd_mailbox.c, cmd_list.c, cmd_acl.c,
@@ -68,6 +70,10 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
     /* Append and fetch extensions (cmd_append.c, cmd_fetch.c,
      * cmd_urlauth.c). */
     buf_appendcstr(out, " MULTIAPPEND CATENATE BINARY URLAUTH");
+    /* Message attributes (cmd_fetch.c, preview.c, search.c). */
+    buf_appendcstr(out, " SAVEDATE PREVIEW");
+    /* RFC 7889: one limit for every mailbox, so it is given here. */
+    buf_printf(out, " APPENDLIMIT=%u", imapd_append_limit(st));
     /* Session layers (below, RFC 4978 and RFC 8437): neither is offered
      * once compression is on, as a deflate layer cannot be taken off a
      * stream cleanly. */
@@ -77,7 +83,7 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
      * cmd_metadata.c). */
     buf_appendcstr(out, " LIST-EXTENDED LIST-STATUS LIST-MYRIGHTS"
                         " SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE"
-                        " OBJECTID METADATA METADATA-SERVER");
+                        " OBJECTID METADATA METADATA-SERVER LIST-METADATA");
     /* UTF-8 mailbox names and quoted strings (RFC 6855; not UTF8=ONLY:
      * IMAP4rev1 clients keep modified UTF-7). */
     buf_appendcstr(out, " UTF8=ACCEPT");

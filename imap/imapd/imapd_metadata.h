@@ -7,6 +7,13 @@
  * server annotations are readable by everyone and writable (shared) by
  * admins; a change is all or nothing, bounded in size and count, and
  * counted in the X-ANNOTATION-STORAGE quota of the mailbox's root.
+ * Entry names may end in a '/' and a wildcard, '*' (every entry below)
+ * or '%' (one level below), as Cyrus allows and as cyradm's info sends
+ * ("/shared" then '/' and '*'); such a request also
+ * lists the entries the server defines that hold no value (NIL), and the
+ * read-only facts Cyrus gives under /shared/vendor/cmu/cyrus-imapd/
+ * (partition, size, uniqueid).  LIST ... RETURN (METADATA (...)) (RFC
+ * 9590, cmd_list.c) answers through imapd_metadata_list().
  *
  * A mailbox's special use is its owner's /private/specialuse annotation,
  * as Cyrus keeps it: only the owner sees it (LIST) or sets it (CREATE
@@ -25,6 +32,15 @@
  * shared scope) may have on one mailbox. */
 #define IMAPD_METADATA_MAXSIZE (256 * 1024)
 #define IMAPD_METADATA_MAXENTRIES 1000
+
+/* Is `name` an entry GETMETADATA would take (a wildcard too)? */
+int imapd_metadata_entry_valid(const char *name);
+/* LIST-METADATA (RFC 9590): "* METADATA <extname> (entry value ...)"
+ * for the requested `entries` (checked with imapd_metadata_entry_valid)
+ * of mailbox `extname`, as GETMETADATA would answer them; nothing when
+ * the session may not read its metadata or it cannot be found. */
+void imapd_metadata_list(struct imapd_session *s, const char *extname,
+                         const strarray_t *entries);
 
 /* The special use of mailbox `intname` (unique id `uniqueid`) for the
  * session into `out` (replaced; "" when none or not the user's own). */

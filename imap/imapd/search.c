@@ -10,8 +10,10 @@
 #include <time.h>
 
 #include "imap/imapd/search.h"
+#include "imap/store/message.h"
 #include "lib/charset.h"
 #include "lib/seqset.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 
 /* Deeper nesting than any client sends; bounds the parser's recursion. */
@@ -36,6 +38,7 @@ enum search_op {
     OP_SENTON,
     OP_SENTSINCE,
     OP_HEADER,      /* field `str` contains `pat` */
+    OP_ADDRESS,     /* OP_HEADER, or one of the field's parsed addresses */
     OP_BODY,
     OP_TEXT,
     OP_MODSEQ,      /* RFC 7162 3.1.5: modseq >= `modseq` */
@@ -63,6 +66,7 @@ struct search_node {
     int bit;                            /* keyword bit, -1: no such keyword */
     int ymd;
     int64_t t0, t1;
+    int64_t u0, u1;                     /* the date's bounds read as UTC */
     char *str;                          /* set text, keyword, field name */
     struct seqset set;
     struct charset_search *pat;
@@ -147,6 +151,7 @@ static void node_finish(struct search_node *n)
             cost = c->cost;
     switch (n->op) {
     case OP_HEADER:
+    case OP_ADDRESS:
     case OP_SENTBEFORE:
     case OP_SENTON:
     case OP_SENTSINCE:
@@ -284,6 +289,29 @@ static int64_t day_start(int ymd, int days)
     tm.tm_mday = ymd % 100 + days;
     tm.tm_isdst = -1;
     return (int64_t)mktime(&tm);
+}
+
+/* The start of day `ymd` + `days` as if the clock were at UTC. */
+static int64_t utc_day_start(int ymd, int days)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = ymd / 10000 - 1900;
+    tm.tm_mon = ymd / 100 % 100 - 1;
+    tm.tm_mday = ymd % 100 + days;
+    return (int64_t)timegm(&tm);
+}
+
+/* The INTERNALDATE on the wall clock of the zone it was given in: RFC
+ * 3501's BEFORE/ON/SINCE compare its date "disregarding time and
+ * timezone", i.e. the date as written in that zone. */
+static int64_t internal_wallclock(const struct index_record *rec)
+{
+    int zone = rec->internaldate_zone != INDEX_ZONE_UNKNOWN ?
+               rec->internaldate_zone : util_local_zone(rec->internaldate);
+
+    return rec->internaldate + (int64_t)zone * 60;
 }
 
 /* --- parsing --- */
@@ -446,14 +474,14 @@ static const struct key_def {
 } keys[] = {
     { "ALL", K_SIMPLE, OP_ALL, 0, 0, NULL },
     { "ANSWERED", K_SIMPLE, OP_FLAG, FLAG_ANSWERED, 0, NULL },
-    { "BCC", K_STRING, OP_HEADER, 0, 0, "Bcc" },
+    { "BCC", K_STRING, OP_ADDRESS, 0, 0, "Bcc" },
     { "BEFORE", K_DATE, OP_BEFORE, 0, 0, NULL },
     { "BODY", K_STRING, OP_BODY, 0, 0, NULL },
-    { "CC", K_STRING, OP_HEADER, 0, 0, "Cc" },
+    { "CC", K_STRING, OP_ADDRESS, 0, 0, "Cc" },
     { "DELETED", K_SIMPLE, OP_FLAG, FLAG_DELETED, 0, NULL },
     { "DRAFT", K_SIMPLE, OP_FLAG, FLAG_DRAFT, 0, NULL },
     { "FLAGGED", K_SIMPLE, OP_FLAG, FLAG_FLAGGED, 0, NULL },
-    { "FROM", K_STRING, OP_HEADER, 0, 0, "From" },
+    { "FROM", K_STRING, OP_ADDRESS, 0, 0, "From" },
     { "HEADER", K_HEADER, OP_HEADER, 0, 0, NULL },
     { "KEYWORD", K_KEYWORD, OP_KEYWORD, 0, 0, NULL },
     { "LARGER", K_NUMBER, OP_LARGER, 0, 0, NULL },
@@ -478,7 +506,7 @@ static const struct key_def {
     { "SMALLER", K_NUMBER, OP_SMALLER, 0, 0, NULL },
     { "SUBJECT", K_STRING, OP_HEADER, 0, 0, "Subject" },
     { "TEXT", K_STRING, OP_TEXT, 0, 0, NULL },
-    { "TO", K_STRING, OP_HEADER, 0, 0, "To" },
+    { "TO", K_STRING, OP_ADDRESS, 0, 0, "To" },
     { "UID", K_UID, OP_UID, 0, 0, NULL },
     { "UNANSWERED", K_SIMPLE, OP_FLAG, FLAG_ANSWERED, 1, NULL },
     { "UNDELETED", K_SIMPLE, OP_FLAG, FLAG_DELETED, 1, NULL },
@@ -586,6 +614,8 @@ static int parse_named_key(struct parser *p, struct search_node **out,
         n->ymd = ymd;
         n->t0 = day_start(ymd, 0);
         n->t1 = day_start(ymd, 1);
+        n->u0 = utc_day_start(ymd, 0);
+        n->u1 = utc_day_start(ymd, 1);
         if (n->op == OP_SENTBEFORE || n->op == OP_SENTON ||
             n->op == OP_SENTSINCE)
             p->prog->needs_source = 1;
@@ -1143,6 +1173,32 @@ static int match_header(struct search_node *n, const struct search_source *src)
     return header_any(base, len, n->str, n->pat);
 }
 
+/* FROM/TO/CC/BCC search the envelope's addresses (RFC 3501 6.4.4): an
+ * address written with comments or folding inside it, which the raw field
+ * does not show as one string, still matches as "mailbox@host". */
+static int match_addresses(struct search_node *n,
+                           const struct search_source *src)
+{
+    const char *base, *value;
+    size_t len, vlen;
+    struct buf lines = BUF_INITIALIZER;
+    int found = 0;
+
+    if (!src || !src->header || src->header(src->rock, n->str, &base, &len))
+        return 0;
+    /* Every occurrence of the field, as the envelope would take them. */
+    while (!found && header_first(base, len, n->str, &value, &vlen)) {
+        buf_reset(&lines);
+        message_address_lines(&lines, value, vlen);
+        if (lines.len)
+            found = charset_search_header(n->pat, lines.s, lines.len);
+        len -= (size_t)(value + vlen - base);
+        base = value + vlen;
+    }
+    buf_free(&lines);
+    return found;
+}
+
 static int sent_ymd(const struct search_msg *m, const struct search_source *src)
 {
     const char *base, *value;
@@ -1254,11 +1310,12 @@ static int eval(struct search_node *n, const struct search_msg *m,
     case OP_SMALLER:
         return rec->size < n->num;
     case OP_BEFORE:
-        return rec->internaldate < n->t0;
+        return internal_wallclock(rec) < n->u0;
     case OP_ON:
-        return rec->internaldate >= n->t0 && rec->internaldate < n->t1;
+        return internal_wallclock(rec) >= n->u0 &&
+               internal_wallclock(rec) < n->u1;
     case OP_SINCE:
-        return rec->internaldate >= n->t0;
+        return internal_wallclock(rec) >= n->u0;
     case OP_SENTBEFORE:
         return sent_ymd(m, src) < n->ymd;
     case OP_SENTON:
@@ -1267,6 +1324,8 @@ static int eval(struct search_node *n, const struct search_msg *m,
         return sent_ymd(m, src) >= n->ymd;
     case OP_HEADER:
         return match_header(n, src);
+    case OP_ADDRESS:
+        return match_header(n, src) || match_addresses(n, src);
     case OP_BODY:
         return charset_search_casemapped(n->pat, "", 0) ||
                match_body(n, src, 0);

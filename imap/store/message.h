@@ -122,6 +122,10 @@ void message_write_envelope(struct buf *out, const struct message *msg,
                             uint32_t part);
 /* Append an RFC 5322 address list as an IMAP address list (or NIL). */
 void message_write_addresses(struct buf *out, const char *value, size_t len);
+/* Append each address of an RFC 5322 address list as a line of its own,
+ * "mailbox@host" or "name <mailbox@host>", comments and routes gone (what
+ * SEARCH FROM/TO/CC/BCC match besides the raw field). */
+void message_address_lines(struct buf *out, const char *value, size_t len);
 /* Append BODYSTRUCTURE (`extended`) or BODY of `part` (0 for the whole). */
 void message_write_bodystructure(struct buf *out, const struct message *msg,
                                  uint32_t part, int extended);

@@ -45,6 +45,7 @@ struct alex {
     int ws;               /* blank or comment before this token */
     struct buf text;      /* for T_ATOM, T_QSTR, T_DLIT */
     struct buf comment;   /* the latest comment, used as a fallback name */
+    int plain;            /* write "name <mailbox@host>" lines, not IMAP */
 };
 
 static int alex_peek(struct alex *l)
@@ -166,9 +167,20 @@ static void collect_domain(struct alex *l, struct buf *domain)
     }
 }
 
-static void write_address(struct buf *out, const char *name, const char *adl,
+static void write_address(const struct alex *l, struct buf *out,
+                          const char *name, const char *adl,
                           const char *mailbox, const char *host)
 {
+    if (l->plain) {
+        /* Group markers (no host) are no addresses to search. */
+        if (!host)
+            return;
+        if (name)
+            buf_printf(out, "%s <", name);
+        buf_printf(out, "%s@%s%s\n", mailbox ? mailbox : "", host,
+                   name ? ">" : "");
+        return;
+    }
     buf_putc(out, '(');
     message_write_nstring(out, name);
     buf_putc(out, ' ');
@@ -195,7 +207,7 @@ static int parse_one_address(struct alex *l, struct buf *out, int in_group)
     int t = alex_peek(l);
     if (t == T_SPECIAL && l->c == ':' && !in_group) {
         alex_take(l);
-        write_address(out, NULL, NULL, buf_cstring(&phrase), NULL);
+        write_address(l, out, NULL, NULL, buf_cstring(&phrase), NULL);
         n++;
         for (;;) {
             t = alex_peek(l);
@@ -210,7 +222,7 @@ static int parse_one_address(struct alex *l, struct buf *out, int in_group)
             }
             n += parse_one_address(l, out, 1);
         }
-        write_address(out, NULL, NULL, NULL, NULL);
+        write_address(l, out, NULL, NULL, NULL, NULL);
         n++;
         goto done;
     }
@@ -242,7 +254,7 @@ static int parse_one_address(struct alex *l, struct buf *out, int in_group)
         }
         if (alex_special(l, '>')) alex_take(l);
         if (local.len || domain.len) {
-            write_address(out, name ? name : cname, adl.len ? buf_cstring(&adl) : NULL,
+            write_address(l, out, name ? name : cname, adl.len ? buf_cstring(&adl) : NULL,
                           buf_cstring(&local),
                           domain.len ? buf_cstring(&domain) : UNSPECIFIED_DOMAIN);
             n++;
@@ -256,7 +268,7 @@ static int parse_one_address(struct alex *l, struct buf *out, int in_group)
     }
     alex_peek(l);  /* reads a trailing "(Full Name)" comment */
     if (local.len || domain.len) {
-        write_address(out, l->comment.len ? buf_cstring(&l->comment) : NULL, NULL,
+        write_address(l, out, l->comment.len ? buf_cstring(&l->comment) : NULL, NULL,
                       buf_cstring(&local),
                       domain.len ? buf_cstring(&domain) : UNSPECIFIED_DOMAIN);
         n++;
@@ -274,9 +286,11 @@ done:
     return n;
 }
 
-void message_write_addresses(struct buf *out, const char *value, size_t len)
+static void write_list(struct buf *out, const char *value, size_t len,
+                       int plain)
 {
-    struct alex l = { value, value + len, 0, 0, 0, 0, BUF_INITIALIZER, BUF_INITIALIZER };
+    struct alex l = { value, value + len, 0, 0, 0, 0, BUF_INITIALIZER,
+                      BUF_INITIALIZER, plain };
     struct buf list = BUF_INITIALIZER;
     int n = 0;
     while (value && alex_peek(&l) != T_END) {
@@ -286,7 +300,9 @@ void message_write_addresses(struct buf *out, const char *value, size_t len)
         }
         n += parse_one_address(&l, &list, 0);
     }
-    if (n) {
+    if (plain) {
+        buf_appendbuf(out, &list);
+    } else if (n) {
         buf_putc(out, '(');
         buf_appendbuf(out, &list);
         buf_putc(out, ')');
@@ -296,6 +312,16 @@ void message_write_addresses(struct buf *out, const char *value, size_t len)
     buf_free(&list);
     buf_free(&l.text);
     buf_free(&l.comment);
+}
+
+void message_write_addresses(struct buf *out, const char *value, size_t len)
+{
+    write_list(out, value, len, 0);
+}
+
+void message_address_lines(struct buf *out, const char *value, size_t len)
+{
+    write_list(out, value, len, 1);
 }
 
 /* ---- dates (RFC 5322 3.3 and 4.3) ------------------------------------- */
