@@ -15,6 +15,7 @@
 #include "lib/cyrusdb.h"
 #include "lib/cyrusdb_backend.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 
 struct cyrusdb {
@@ -37,7 +38,7 @@ static struct cyrusdb *inherited_dbs;
 
 static void cyrusdb_forget_parent(void)
 {
-    if (init_count && init_pid != getpid()) {
+    if (init_count && init_pid != util_getpid()) {
         struct cyrusdb **tail = &inherited_dbs;
         while (*tail) tail = &(*tail)->next;
         *tail = open_dbs;
@@ -68,7 +69,7 @@ int cyrusdb_init(const char *configdir, int flags)
     free(dbdir);
     if (r) return r;
     init_count = 1;
-    init_pid = getpid();
+    init_pid = util_getpid();
     return CYRUSDB_OK;
 }
 
@@ -133,7 +134,7 @@ int cyrusdb_close(struct cyrusdb **dbp)
     }
     /* A handle inherited across fork() belongs to the parent's
      * environment: closing it here would corrupt the shared region. */
-    int r = init_pid == getpid() ? db->backend->close(db->handle) : CYRUSDB_OK;
+    int r = init_pid == util_getpid() ? db->backend->close(db->handle) : CYRUSDB_OK;
     free(db->fname);
     free(db);
     return r;

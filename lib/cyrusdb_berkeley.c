@@ -23,6 +23,7 @@
 
 #include <db.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 
 #include "lib/cyrusdb_backend.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "lib/xmalloc.h"
 
 #if DB_VERSION_MAJOR < 5
@@ -97,7 +99,7 @@ static int bdb_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid,
     (void)env;
     (void)tid;
     (void)flags;
-    if (pid == getpid()) return 1;
+    if (pid == util_getpid()) return 1;
     return kill(pid, 0) == 0 || errno == EPERM;
 }
 
@@ -169,15 +171,26 @@ static int bdb_failchk(void)
 static void bdb_backoff(int attempt)
 {
     static unsigned seed;
-    if (!seed) seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    if (!seed) seed = (unsigned)util_getpid() ^ (unsigned)time(NULL);
     long usec = 200L * (attempt + 1) + (long)(rand_r(&seed) % 1000);
     struct timespec ts = { 0, usec * 1000 };
     nanosleep(&ts, NULL);
 }
 
+/* Who is calling, for failchk: the library's own version asks the
+ * kernel for the pid on every operation. */
+static void bdb_thread_id(DB_ENV *env, pid_t *pid, db_threadid_t *tid)
+{
+    (void)env;
+    if (pid)
+        *pid = util_getpid();
+    if (tid)
+        *tid = pthread_self();
+}
+
 static void bdb_forget_parent(void)
 {
-    if (dbenv && env_pid != getpid()) {
+    if (dbenv && env_pid != util_getpid()) {
         inherited_env = dbenv;
         inherited_txns = live_txns;
         dbenv = NULL;
@@ -208,6 +221,7 @@ static int bdb_init(const char *dbdir, int flags)
         (r = env->set_tx_max(env, BDB_MAX_TXNS)) ||
         (r = env->set_thread_count(env, BDB_THREAD_COUNT)) ||
         (r = env->set_isalive(env, bdb_isalive)) ||
+        (r = env->set_thread_id(env, bdb_thread_id)) ||
         (r = env->set_lk_detect(env, DB_LOCK_DEFAULT)) ||
         (r = env->set_timeout(env, BDB_LOCK_TIMEOUT_US,
                               DB_SET_LOCK_TIMEOUT)) ||
@@ -229,7 +243,7 @@ static int bdb_init(const char *dbdir, int flags)
         return cr == CYRUSDB_INTERNAL ? CYRUSDB_IOERROR : cr;
     }
     dbenv = env;
-    env_pid = getpid();
+    env_pid = util_getpid();
 
     if (!(flags & CYRUSDB_RECOVER)) {
         r = bdb_failchk();
@@ -309,7 +323,7 @@ static int bdb_close(void *handle)
 
     /* Pages are made durable by the log and by checkpoints; flushing the
      * whole file at every close would be wasted writes. */
-    if (dbenv && env_pid == getpid()) {
+    if (dbenv && env_pid == util_getpid()) {
         r = h->db->close(h->db, DB_NOSYNC);
         if (r) bdb_fail(r, "closing", h->fname);
     }
@@ -344,7 +358,7 @@ static int bdb_run(struct bdb_handle *h, struct cyrusdb_txn **tid,
 {
     int r;
 
-    if (!dbenv || env_pid != getpid()) return CYRUSDB_INTERNAL;
+    if (!dbenv || env_pid != util_getpid()) return CYRUSDB_INTERNAL;
 
     if (tid) {
         if (!*tid && (r = bdb_txn_begin(h, tid))) return r;

@@ -1,6 +1,7 @@
 /* util.c -- small shared helpers; see util.h. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -236,4 +237,26 @@ void util_zone_tm(int64_t t, int zone_min, struct tm *tm)
 
     if (!gmtime_r(&tt, tm))
         memset(tm, 0, sizeof(*tm));
+}
+
+static pid_t cached_pid;
+
+static void forget_pid(void)
+{
+    cached_pid = 0;
+}
+
+pid_t util_getpid(void)
+{
+    static int registered;
+
+    if (!cached_pid) {
+        if (!registered) {
+            /* A forked child must not keep its parent's pid. */
+            pthread_atfork(NULL, NULL, forget_pid);
+            registered = 1;
+        }
+        cached_pid = getpid();
+    }
+    return cached_pid;
 }

@@ -33,6 +33,10 @@ int parse_duration(const char *s, char defunit, long long *secs);
  * Stores bytes in *bytes.  Returns 0, or -1 on bad syntax or overflow. */
 int parse_bytesize(const char *s, long long *bytes);
 
+/* getpid(), remembered: the database layer asks for it on every
+ * operation (fork safety), and it is a system call each time. */
+pid_t util_getpid(void);
+
 /* The local zone's offset from UTC at time `t`, in minutes east. */
 int util_local_zone(int64_t t);
 /* Broken-down time of `t` in the zone `zone_min` minutes east of UTC. */

@@ -485,22 +485,6 @@ static enum lmtp_status append_status(int r)
     }
 }
 
-/* The stage is made durable here, by each process on its own and
- * outside any lock, so the appends under the mailbox lock find it
- * already on disk (see lmtp_group.c). */
-static int sync_stage(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-
-    if (fd < 0)
-        return -1;
-    r = fdatasync(fd);
-    close(fd);
-    if (r < 0)
-        log_error("lmtpd: cannot fsync %s: %s", path, strerror(errno));
-    return r;
-}
-
 static enum lmtp_status get_stage(struct delivery *d, const char *partition,
                                   struct stage_slot **slotp)
 {
@@ -530,18 +514,17 @@ static enum lmtp_status get_stage(struct delivery *d, const char *partition,
         return slot->status;
     }
     buf_printf(&dir, "%s/stage.", pdir);
-    if (mkdir(buf_cstring(&dir), 0750) < 0 && errno != EEXIST &&
-        cyrus_mkdir_p(buf_cstring(&dir), 0750) < 0) {
+    /* cyrus_mkdir_p is one stat when it is there: a mkdir would take the
+     * directory lock every delivery's stage file needs. */
+    if (cyrus_mkdir_p(buf_cstring(&dir), 0750) < 0) {
         log_error("lmtpd: cannot create %s", buf_cstring(&dir));
         buf_free(&dir);
         return slot->status;
     }
     slot->stagedir = buf_release(&dir);
     r = append_stage_buf(slot->stagedir, d->base, d->len, &slot->stage);
-    /* With lmtp_group_syncfs the group commit makes it durable. */
-    if (!r && !d->st->group_syncfs &&
-        sync_stage(append_stage_path(slot->stage)) < 0)
-        r = APPEND_IOERROR;
+    /* Not fsync'd here: the group commit that stores it does (see
+     * lmtp_group.c), side by side with the rest of its batch. */
     slot->status = append_status(r);
     return slot->status;
 }
@@ -578,7 +561,6 @@ static enum lmtp_status deliver_one(struct delivery *d, const char *mailbox,
     ga.stagepath = append_stage_path(slot->stage);
     ga.ignorequota = ignorequota;
     ga.strict_quota = d->st->strict_quota;
-    ga.syncfs = d->st->group_syncfs;
     status = lmtp_group_append(&ga, uid);
 out:
     buf_free(&path);

@@ -5,31 +5,33 @@
  * and each append transaction costs several fsyncs under the mailbox's
  * exclusive lock.  So a delivering process does not append on its own:
  *
- *   1. its staged message (already fsync'd, outside any lock, in parallel
- *      with the other processes, unless lmtp_group_syncfs leaves that to
- *      the commit) is hard-linked as a "ticket" into the
+ *   1. its staged message (written, not fsync'd) is hard-linked as a "ticket" into the
  *      mailbox's queue directory <partition>/stage./q.<uniqueid>/, before
  *      the mailbox is even opened, so that whoever holds the lock next
  *      finds as many tickets as possible;
  *   2. it waits for the queue's lock (flock on <queue>/.lock; shared
  *      first, so that the processes one leader served read their results
  *      side by side);
- *   3. holding it, it looks whether its ticket was renamed to carry a
- *      result: if another process has meanwhile appended the message, it
- *      takes the result and is done, without ever opening the mailbox;
+ *   3. holding it, it looks for its result in its slot of the lock file:
+ *      if another process has meanwhile appended the message, it takes
+ *      the result and is done, without ever opening the mailbox;
  *   4. otherwise it takes the queue lock exclusively, looks once more,
  *      and becomes the leader: under the mailbox's exclusive
- *      lock it appends every ticket waiting in the queue, commits once,
- *      charges quota once, then renames each ticket to carry its result,
- *      and only then releases the queue lock.
+ *      lock it appends every ticket waiting in the queue and commits
+ *      once -- the commit fsyncs all their files, the cache, the
+ *      directory and the records in one round of parallel syncs, so a
+ *      batch costs about three device flushes however big it is --
+ *      charges quota once, then writes each ticket's result into its
+ *      owner's slot and removes the tickets, and only then releases the
+ *      queue lock.
  *
  * The promise is kept: a result saying "stored" is written only after
  * the commit that made the message durable, and a process answers 250
  * only on such a result.  A leader killed before its commit leaves the
  * tickets for the next leader; one killed between its commit and the
  * results makes the next leader store those messages again: a possible
- * duplicate, never a loss.  Results of processes that died are removed
- * after an hour.
+ * duplicate, never a loss.  The slot of a process that died is simply
+ * overwritten by the next process with its pid.
  */
 #include "config.h"
 
@@ -41,9 +43,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "imap/lmtpd/lmtp_group.h"
 #include "imap/store/append.h"
@@ -56,10 +61,6 @@
 
 /* Most tickets one leader takes at once: bounds the time others wait. */
 #define BATCH_MAX 64
-/* Age after which an unclaimed result file is removed. */
-#define STALE_RESULT_SECS 3600
-/* Separates a ticket's name from the result it was renamed to carry. */
-#define RESULT_SEP ','
 
 struct ticket {
     char *name;
@@ -79,26 +80,17 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The waiting tickets, oldest names first; removes stale results. */
+/* The waiting tickets, oldest names first. */
 static void list_tickets(const char *qdir, strarray_t *out)
 {
     DIR *d = opendir(qdir);
     struct dirent *de;
-    time_t now = time(NULL);
 
     if (!d)
         return;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (strchr(de->d_name, RESULT_SEP)) {
-            struct stat sb;
-            char *p = strconcat(qdir, "/", de->d_name, (char *)NULL);
-            if (!stat(p, &sb) && sb.st_mtime + STALE_RESULT_SECS < now)
-                unlink(p);
-            free(p);
-            continue;
-        }
         strarray_append(out, de->d_name);
     }
     closedir(d);
@@ -106,21 +98,24 @@ static void list_tickets(const char *qdir, strarray_t *out)
         qsort(out->data, (size_t)out->count, sizeof(char *), cmp_str);
 }
 
-/* Build the cache payload of a ticket's message. */
-static int parse_ticket(const char *path, struct buf *cache, int64_t *sentdate,
-                        uint32_t *header_size, uint64_t *size)
+/* Read a ticket once for everything the append needs: the cache payload,
+ * the SHA-1 and size (info->guid, info->size) and the open descriptor
+ * (*fdp, info->stage_fd), so that the mailbox neither opens nor reads the
+ * file again under its lock. */
+static int parse_ticket(const char *path, struct buf *cache,
+                        struct append_info *info, uint8_t guid[20], int *fdp)
 {
     struct stat sb;
     void *map = NULL;
     int fd, r;
 
+    *fdp = -1;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &sb) < 0) {
         if (fd >= 0)
             close(fd);
         return APPEND_IOERROR;
     }
-    *size = (uint64_t)sb.st_size;
     if (sb.st_size > 0) {
         map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
@@ -128,12 +123,21 @@ static int parse_ticket(const char *path, struct buf *cache, int64_t *sentdate,
             return APPEND_IOERROR;
         }
     }
-    close(fd);
     r = append_build_cache(map ? map : "", (size_t)sb.st_size, cache,
-                           sentdate, header_size);
+                           &info->sentdate, &info->header_size);
+    if (!r && !EVP_Digest(map ? map : "", (size_t)sb.st_size, guid, NULL,
+                          EVP_sha1(), NULL))
+        r = APPEND_IOERROR;
     if (map)
         munmap(map, (size_t)sb.st_size);
-    return r;
+    if (r) {
+        close(fd);
+        return r;
+    }
+    info->size = (uint64_t)sb.st_size;
+    info->guid = guid;
+    info->stage_fd = *fdp = fd;
+    return 0;
 }
 
 static enum lmtp_status status_of_append(int r)
@@ -160,12 +164,14 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
         char *path = strconcat(qdir, "/", t[i].name, (char *)NULL);
         struct append_info info;
         struct index_record rec;
-        uint64_t size = 0;
+        uint8_t guid[20];
+        uint64_t size;
+        int fd;
 
         memset(&info, 0, sizeof(info));
         buf_reset(&cache);
-        r = parse_ticket(path, &cache, &info.sentdate, &info.header_size,
-                         &size);
+        r = parse_ticket(path, &cache, &info, guid, &fd);
+        size = info.size;
         if (!r && size > UINT32_MAX)
             r = APPEND_TOOBIG;
         if (!r && root && !t[i].ignorequota) {
@@ -182,9 +188,8 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
         if (!r) {
             info.internaldate = (int64_t)time(NULL);
             info.cache = &cache;
-            /* lmtp_deliver fdatasync'd the stage before queuing it, or
-             * the commit below syncs the whole filesystem. */
-            info.stage_durable = 1;
+            /* Not durable yet: the commit syncs every ticket's file
+             * together with the mailbox's own files, in one round. */
             r = mailbox_append_message(mb, path, &info, &rec);
             if (r) {
                 log_error("lmtpd: append to %s: %s", a->mailbox,
@@ -192,6 +197,8 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
                 r = APPEND_IOERROR;
             }
         }
+        if (fd >= 0)
+            close(fd);
         free(path);
         t[i].status = status_of_append(r);
         if (!r) {
@@ -203,7 +210,7 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
     }
     buf_free(&cache);
     if (appended) {
-        r = a->syncfs ? mailbox_commit_syncfs(mb) : mailbox_commit(mb);
+        r = mailbox_commit(mb);
         if (r) {
             log_error("lmtpd: commit to %s: %s", a->mailbox,
                       mailbox_strerror(r));
@@ -221,60 +228,57 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
     free(root);
 }
 
-/* A ticket's result is its own name, renamed to "<ticket>,<status>,<uid>":
- * a rename costs no new inode, where a result file of its own cost an
- * inode allocation per message under the queue lock.  Results are for the
- * waiting processes only: no fsync, the commit before them is what made
- * the messages durable, and nobody looks before the queue lock is
- * released. */
-static void write_result(const char *qdir, const struct ticket *t)
+/* A ticket is named "<time>.<pid>.<nonce>.<seq>.<q|i>": its owner, a
+ * per-process random nonce and a per-process sequence number. */
+static int ticket_owner(const char *name, pid_t *pid, uint32_t *nonce,
+                        uint32_t *seq)
 {
-    char *from = strconcat(qdir, "/", t->name, (char *)NULL);
-    char *to;
-    char text[64];
+    long long t;
+    int p;
+    unsigned n, q;
 
-    snprintf(text, sizeof(text), "%c%d%c%u", RESULT_SEP, (int)t->status,
-             RESULT_SEP, t->uid);
-    to = strconcat(from, text, (char *)NULL);
-    if (rename(from, to) < 0)
-        log_error("lmtpd: cannot record result %s: %s", to, strerror(errno));
-    free(to);
-    free(from);
+    if (sscanf(name, "%lld.%d.%x.%u.", &t, &p, &n, &q) != 4 || p <= 0)
+        return -1;
+    *pid = (pid_t)p;
+    *nonce = n;
+    *seq = q;
+    return 0;
+}
+
+/* The leader hands a ticket's result to its owner in the owner's slot of
+ * the queue's lock file (see lmtp_group.h): one pwrite, where a result
+ * file of its own cost a directory operation, and the owner one pread
+ * where it had to list the directory.  No fsync: the commit before it is
+ * what made the message durable, and nobody looks before the queue lock
+ * is released. */
+static void write_result(int lockfd, const struct ticket *t)
+{
+    struct lmtp_group_result slot;
+    pid_t pid;
+
+    if (ticket_owner(t->name, &pid, &slot.nonce, &slot.seq) < 0)
+        return;
+    slot.status = (int32_t)t->status;
+    slot.uid = t->uid;
+    if (pwrite(lockfd, &slot, sizeof(slot),
+               (off_t)pid * (off_t)sizeof(slot)) != (ssize_t)sizeof(slot))
+        log_error("lmtpd: cannot record the result of %s: %s", t->name,
+                  strerror(errno));
 }
 
 /* 1 and the result when another process stored our ticket; 0 if not. */
-static int read_result(const char *qdir, const char *tpath,
+static int read_result(int lockfd, uint32_t nonce, uint32_t seq,
                        enum lmtp_status *status, uint32_t *uid)
 {
-    const char *myname = strrchr(tpath, '/') + 1;
-    size_t mylen = strlen(myname);
-    struct dirent *de;
-    int found = 0;
-    DIR *d;
+    struct lmtp_group_result slot;
+    off_t off = (off_t)util_getpid() * (off_t)sizeof(slot);
 
-    /* Still queued under its own name: nobody has taken it yet. */
-    if (access(tpath, F_OK) == 0 || errno != ENOENT)
+    if (pread(lockfd, &slot, sizeof(slot), off) != (ssize_t)sizeof(slot) ||
+        slot.nonce != nonce || slot.seq != seq)
         return 0;
-    if (!(d = opendir(qdir)))
-        return 0;
-    while (!found && (de = readdir(d))) {
-        int st;
-        unsigned u;
-
-        if (strncmp(de->d_name, myname, mylen) ||
-            de->d_name[mylen] != RESULT_SEP)
-            continue;
-        if (sscanf(de->d_name + mylen + 1, "%d,%u", &st, &u) == 2) {
-            *status = (enum lmtp_status)st;
-            *uid = u;
-            found = 1;
-        }
-        char *p = strconcat(qdir, "/", de->d_name, (char *)NULL);
-        unlink(p);
-        free(p);
-    }
-    closedir(d);
-    return found;
+    *status = (enum lmtp_status)slot.status;
+    *uid = slot.uid;
+    return 1;
 }
 
 /* flock, retried on EINTR. */
@@ -287,9 +291,15 @@ static int lock_queue(int fd, int how)
     return r;
 }
 
-/* mkdir -p, cheap when the directory is there (the usual case). */
+/* mkdir -p, cheap when the directory is there (the usual case): a stat
+ * takes no lock, where a mkdir that fails with EEXIST still takes the
+ * parent directory's lock that every delivery's file creation needs. */
 static int ensure_dir(const char *path)
 {
+    struct stat sb;
+
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return 0;
     if (mkdir(path, 0750) == 0 || errno == EEXIST)
         return 0;
     return cyrus_mkdir_p(path, 0750);
@@ -299,6 +309,8 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
                                    uint32_t *uid)
 {
     static unsigned seq;
+    static uint32_t nonce;
+    static pid_t nonce_pid;
     struct mailbox *mb = NULL;
     struct buf qdir = BUF_INITIALIZER, tpath = BUF_INITIALIZER;
     struct buf lockpath = BUF_INITIALIZER;
@@ -314,8 +326,19 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
                   strerror(errno));
         goto out;
     }
-    buf_printf(&tpath, "%s/%010lld.%d.%u.%c", buf_cstring(&qdir),
-               (long long)time(NULL), (int)getpid(), ++seq,
+    if (nonce_pid != util_getpid()) {
+        /* Tells this process's results from those of an earlier process
+         * that had the same pid. */
+        nonce_pid = util_getpid();
+        nonce = 0;
+        while (!nonce)
+            if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+                nonce = (uint32_t)time(NULL) ^ (uint32_t)nonce_pid;
+        seq = 0;
+    }
+    ++seq;
+    buf_printf(&tpath, "%s/%010lld.%d.%08x.%u.%c", buf_cstring(&qdir),
+               (long long)time(NULL), (int)nonce_pid, nonce, seq,
                a->ignorequota ? 'i' : 'q');
     if (link(a->stagepath, buf_cstring(&tpath)) < 0) {
         log_error("lmtpd: cannot queue %s: %s", buf_cstring(&tpath),
@@ -327,12 +350,16 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
      * process whose message a leader stored learns it without opening
      * the mailbox at all. */
     buf_printf(&lockpath, "%s/.lock", buf_cstring(&qdir));
-    lockfd = open(buf_cstring(&lockpath), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Without O_CREAT when it exists: that open takes no directory lock. */
+    lockfd = open(buf_cstring(&lockpath), O_RDWR | O_CLOEXEC);
+    if (lockfd < 0 && errno == ENOENT)
+        lockfd = open(buf_cstring(&lockpath), O_RDWR | O_CREAT | O_CLOEXEC,
+                      0600);
     /* The processes a leader served read their results side by side under
      * a shared lock; only one that finds none takes the lock exclusively
      * (and looks again: a leader may have come and gone in between). */
     if (lockfd >= 0 && !lock_queue(lockfd, LOCK_SH) &&
-        read_result(buf_cstring(&qdir), buf_cstring(&tpath), &status, uid))
+        read_result(lockfd, nonce, seq, &status, uid))
         goto out;
     if (lockfd >= 0 && lock_queue(lockfd, LOCK_EX) < 0) {
         close(lockfd);
@@ -344,7 +371,7 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
         unlink(buf_cstring(&tpath));
         goto out;
     }
-    if (read_result(buf_cstring(&qdir), buf_cstring(&tpath), &status, uid))
+    if (read_result(lockfd, nonce, seq, &status, uid))
         goto out;
 
     r = mailbox_open(a->mbdir, &mb);
@@ -377,14 +404,12 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     }
     lead(a, mb, buf_cstring(&qdir), t, n);
     for (int i = 0; i < n; i++) {
-        if (i != mine) {
-            write_result(buf_cstring(&qdir), &t[i]);
-        } else {
-            char *p = strconcat(buf_cstring(&qdir), "/", t[i].name,
-                                (char *)NULL);
-            unlink(p);
-            free(p);
-        }
+        char *p = strconcat(buf_cstring(&qdir), "/", t[i].name, (char *)NULL);
+
+        if (i != mine)
+            write_result(lockfd, &t[i]);
+        unlink(p);
+        free(p);
     }
     mailbox_unlock(mb);
     status = t[mine].status;

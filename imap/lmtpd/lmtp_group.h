@@ -16,12 +16,22 @@ struct lmtp_group_args {
     const char *mailbox;       /* internal name (quota root lookup, log) */
     const char *uniqueid;      /* names the mailbox's queue */
     const char *stagedir;      /* <partition>/stage. of the mailbox */
-    const char *stagepath;     /* the staged message, same fs; fsync'd
-                                  unless syncfs is set */
+    const char *stagepath;     /* the staged message, same fs, not yet
+                                  fsync'd: the commit makes it durable */
     int ignorequota;           /* charge quota but do not check it */
     int strict_quota;          /* lmtp_strict_quota */
-    int syncfs;                /* lmtp_group_syncfs: the stages are not
-                                  fsync'd, the commit syncs the fs */
+};
+
+/* A result, as the leader leaves it for a waiting process: the queue's
+ * lock file <queue>/.lock holds one slot per pid, at offset pid * 16 (a
+ * sparse file), native byte order.  nonce and seq name the ticket
+ * "<time>.<pid>.<nonce>.<seq>.<q|i>" the result is for; a nonce is never
+ * 0, so the holes of the file match no ticket. */
+struct lmtp_group_result {
+    uint32_t nonce;
+    uint32_t seq;
+    int32_t status;            /* enum lmtp_status */
+    uint32_t uid;
 };
 
 /* Store the staged message in the mailbox, together with whatever other

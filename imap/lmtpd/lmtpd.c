@@ -110,7 +110,6 @@ int lmtpd_settings_init(struct lmtpd_settings *st, struct buf *err)
     st->munge8bit = config_getswitch(IMAPOPT_MUNGE8BIT);
     st->dupelim = config_getswitch(IMAPOPT_DUPLICATESUPPRESSION);
     st->singleinstance = config_getswitch(IMAPOPT_SINGLEINSTANCESTORE);
-    st->group_syncfs = config_getswitch(IMAPOPT_LMTP_GROUP_SYNCFS);
     st->autocreate_post = config_getswitch(IMAPOPT_AUTOCREATE_POST);
     st->autocreate_quota = config_getint(IMAPOPT_AUTOCREATE_QUOTA);
     st->autocreate_quota_messages =

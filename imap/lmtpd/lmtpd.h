@@ -43,7 +43,6 @@ struct lmtpd_settings {
     int reject8bit, munge8bit;   /* 8-bit characters in headers */
     int dupelim;                 /* duplicatesuppression */
     int singleinstance;          /* singleinstancestore */
-    int group_syncfs;            /* lmtp_group_syncfs */
     int autocreate_post;         /* autocreate_post */
     int64_t autocreate_quota;    /* KiB; -1 = no autocreation at all */
     int64_t autocreate_quota_messages;

@@ -352,7 +352,7 @@ static void test_group_commit(void)
     buf_printf(&p, "/q.00112233445566778899aabb");
     mkdir(buf_cstring(&p), 0750);
     /* Another process's ticket, older than ours. */
-    buf_printf(&other, "%s/0000000001.1.1.q", buf_cstring(&p));
+    buf_printf(&other, "%s/0000000001.7.0000abcd.3.q", buf_cstring(&p));
     write_file(buf_cstring(&other), "Subject: other\r\n\r\nfirst\r\n");
     buf_reset(&p);
     buf_printf(&p, "%s/stage./mine", base);
@@ -376,11 +376,23 @@ static void test_group_commit(void)
     CHECK_INTEQ(mailbox_header(mb)->exists, 2);
     mailbox_unlock(mb);
     mailbox_close(&mb);
-    /* The other ticket was renamed to carry its result for its owner:
-     * "<ticket>,<status>,<uid>". */
+    /* The other ticket is gone and its result waits in its owner's slot
+     * of the lock file (pid 7). */
     CHECK(access(buf_cstring(&other), F_OK) < 0);
-    buf_printf(&other, ",%d,%u", (int)LMTP_OK, 1u);
-    CHECK(access(buf_cstring(&other), F_OK) == 0);
+    struct lmtp_group_result slot;
+    char *lockpath = strconcat(base, "/stage./q.00112233445566778899aabb/"
+                               ".lock", (char *)NULL);
+    int lfd = open(lockpath, O_RDONLY);
+    CHECK(lfd >= 0);
+    memset(&slot, 0, sizeof(slot));
+    CHECK_INTEQ(pread(lfd, &slot, sizeof(slot), 7 * (off_t)sizeof(slot)),
+                (long)sizeof(slot));
+    close(lfd);
+    free(lockpath);
+    CHECK_INTEQ(slot.nonce, 0xabcd);
+    CHECK_INTEQ(slot.seq, 3);
+    CHECK_INTEQ(slot.status, LMTP_OK);
+    CHECK_INTEQ(slot.uid, 1);
 
     quota_close();
     cyrusdb_done();

@@ -163,16 +163,11 @@ int mailbox_rewrite_record(struct mailbox *mb, uint32_t recno,
                            struct index_record *rec);
 /* Mark a record expunged with a new modseq; exclusive lock. */
 int mailbox_expunge_record(struct mailbox *mb, uint32_t recno);
-/* fsync what the last calls wrote and publish the header: one fsync of
- * the cache, the directory, the records and the header however many
- * appends and rewrites preceded it. */
+/* fsync what the last calls wrote and publish the header: the message
+ * files, the cache, the directory and the records in one round of
+ * parallel syncs, then the header, however many appends and rewrites
+ * preceded it. */
 int mailbox_commit(struct mailbox *mb);
-/* The same, for a batch of appends whose message files were not fsync'd
- * one by one (append_info.stage_durable set by a caller that had not
- * synced them): one syncfs(2) of the mailbox's filesystem makes files,
- * directory, cache and records durable with a single device flush, then
- * the header is published. */
-int mailbox_commit_syncfs(struct mailbox *mb);
 /* Abandon uncommitted appends (their files are removed); flag rewrites
  * already written stay, and the header is recomputed from the records. */
 int mailbox_abort(struct mailbox *mb);
@@ -208,9 +203,14 @@ struct append_info {
     const struct buf *cache;     /* the cache payload, built by the caller
                                     from the MIME parse (store/message.h);
                                     NULL for none */
-    int stage_durable;           /* no fsync of the linked file here: the
-                                    caller already fdatasync'd the stage, or
-                                    commits with mailbox_commit_syncfs */
+    const uint8_t *guid;         /* when the caller has them: the stage's */
+    uint64_t size;               /* SHA-1, size and an open descriptor; */
+    int stage_fd;                /* the linked file is then not read again
+                                    (a dup of stage_fd waits for the
+                                    commit's sync) */
+    int stage_durable;           /* the stage is a committed message file
+                                    (or fdatasync'd by the caller): linking
+                                    it needs no fsync of the file */
 };
 int mailbox_append_message(struct mailbox *mb, const char *stagefile,
                            const struct append_info *info,
