@@ -44,6 +44,16 @@ static int eof(struct imapparse_ctx *ctx)
                 why && strcmp(why, "EOF") ? why : "closed");
 }
 
+int imapparse_syntax(struct imapparse_ctx *ctx, int c, const char *fmt,
+                     const char *arg)
+{
+    if (c >= 0)
+        prot_ungetc(c, ctx->prot);
+    ctx->line_ended = 0;
+    snprintf(ctx->error, sizeof(ctx->error), fmt, arg);
+    return IMAPPARSE_SYNTAX;
+}
+
 /* Refuse the byte just read: push it back so the line end stays visible. */
 static int refuse(struct imapparse_ctx *ctx, int c, int code,
                   const char *fmt, const char *what)

@@ -80,6 +80,12 @@ int imapparse_literal_start(struct imapparse_ctx *ctx, int c,
 /* Expect end of line: returns 0 at CRLF (or bare LF), IMAPPARSE_SYNTAX and
  * discards the rest of the line otherwise.  `c` is the last returned char. */
 int imapparse_eol(struct imapparse_ctx *ctx, int c);
+/* A syntax error found by a caller's own grammar after it read `c` (a
+ * byte, or negative for none): puts `c` back so that imapparse_skipline()
+ * still sees the line end, sets ctx->error from `fmt` (one %s, `arg`) and
+ * returns IMAPPARSE_SYNTAX. */
+int imapparse_syntax(struct imapparse_ctx *ctx, int c, const char *fmt,
+                     const char *arg);
 /* Discard input up to and including the end of the line, skipping any
  * non-synchronizing literals announced on it so that the session stays
  * in step (a synchronizing literal ends the line: its data will not come

@@ -278,8 +278,9 @@ int search_header_date(const char *value, size_t len, int *ymd)
     return 0;
 }
 
-/* Local midnight starting the day `ymd`, plus `days`. */
-static int64_t day_start(int ymd, int days)
+/* Midnight starting the day `ymd` plus `days`: local, or as if the clock
+ * were at UTC. */
+static int64_t day_start(int ymd, int days, int utc)
 {
     struct tm tm;
 
@@ -288,19 +289,7 @@ static int64_t day_start(int ymd, int days)
     tm.tm_mon = ymd / 100 % 100 - 1;
     tm.tm_mday = ymd % 100 + days;
     tm.tm_isdst = -1;
-    return (int64_t)mktime(&tm);
-}
-
-/* The start of day `ymd` + `days` as if the clock were at UTC. */
-static int64_t utc_day_start(int ymd, int days)
-{
-    struct tm tm;
-
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = ymd / 10000 - 1900;
-    tm.tm_mon = ymd / 100 % 100 - 1;
-    tm.tm_mday = ymd % 100 + days;
-    return (int64_t)timegm(&tm);
+    return (int64_t)(utc ? timegm(&tm) : mktime(&tm));
 }
 
 /* The INTERNALDATE on the wall clock of the zone it was given in: RFC
@@ -320,11 +309,7 @@ static int64_t internal_wallclock(const struct index_record *rec)
  * imapparse_skipline() sees it, and describe the problem. */
 static int syntax(struct parser *p, int c, const char *fmt, const char *arg)
 {
-    if (c >= 0)
-        prot_ungetc(c, p->ctx->prot);
-    p->ctx->line_ended = 0;
-    snprintf(p->ctx->error, sizeof(p->ctx->error), fmt, arg);
-    return IMAPPARSE_SYNTAX;
+    return imapparse_syntax(p->ctx, c, fmt, arg);
 }
 
 /* A string argument after "KEY ": converted to UTF-8 in p->str. */
@@ -612,10 +597,10 @@ static int parse_named_key(struct parser *p, struct search_node **out,
             return c;
         n = *out = node_new(def->op);
         n->ymd = ymd;
-        n->t0 = day_start(ymd, 0);
-        n->t1 = day_start(ymd, 1);
-        n->u0 = utc_day_start(ymd, 0);
-        n->u1 = utc_day_start(ymd, 1);
+        n->t0 = day_start(ymd, 0, 0);
+        n->t1 = day_start(ymd, 1, 0);
+        n->u0 = day_start(ymd, 0, 1);
+        n->u1 = day_start(ymd, 1, 1);
         if (n->op == OP_SENTBEFORE || n->op == OP_SENTON ||
             n->op == OP_SENTSINCE)
             p->prog->needs_source = 1;
@@ -805,11 +790,7 @@ static int parse_partial_range(const char *s, int64_t *lo, int64_t *hi)
 static int return_error(struct imapparse_ctx *ctx, int c, const char *fmt,
                         const char *arg)
 {
-    if (c >= 0)
-        prot_ungetc(c, ctx->prot);
-    ctx->line_ended = 0;
-    snprintf(ctx->error, sizeof(ctx->error), fmt, arg);
-    return IMAPPARSE_SYNTAX;
+    return imapparse_syntax(ctx, c, fmt, arg);
 }
 
 int search_parse_return(struct imapparse_ctx *ctx, struct search_return *ret)

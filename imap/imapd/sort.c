@@ -32,11 +32,7 @@ static const struct {
 static int crit_error(struct imapparse_ctx *ctx, int c, const char *fmt,
                       const char *arg)
 {
-    if (c >= 0)
-        prot_ungetc(c, ctx->prot);
-    ctx->line_ended = 0;
-    snprintf(ctx->error, sizeof(ctx->error), fmt, arg);
-    return IMAPPARSE_SYNTAX;
+    return imapparse_syntax(ctx, c, fmt, arg);
 }
 
 int sort_parse_criteria(struct imapparse_ctx *ctx, struct sort_criteria *crit)

@@ -1064,9 +1064,11 @@ static void test_crash_safety(void)
     free(tmp);
 }
 
-/* Many appends, one commit: one fsync each of cache, directory, records
- * and header, one of the header's appending mark before the first
- * message file, plus one per message file. */
+/* Many appends, one commit: the header's appending mark before the first
+ * message file, one round for the message files, cache, directory and
+ * records, then the header.  The round goes to the kernel as AIO fsyncs,
+ * which the fsync counters here do not see; where AIO is missing it runs
+ * as plain fsyncs, one per file. */
 static void test_group_commit(void)
 {
     char *tmp = make_tmpdir();
@@ -1088,8 +1090,14 @@ static void test_group_commit(void)
     count_syncs = 0;
     printf("# %d appends + commit: %.0f ms, %d fsyncs (%d of the index)\n",
            N, now_ms() - t, sync_calls, index_syncs);
-    CHECK_INTEQ(index_syncs, 3);
-    CHECK(sync_calls <= N + 5);
+    if (sync_calls <= 2) {
+        /* The round went out as AIO: only mark and header are left. */
+        CHECK_INTEQ(index_syncs, 2);
+        CHECK_INTEQ(sync_calls, 2);
+    } else {
+        CHECK_INTEQ(index_syncs, 3);
+        CHECK_INTEQ(sync_calls, N + 5);
+    }
     mailbox_unlock(mb);
     mailbox_close(&mb);
     CHECK_INTEQ(verify_mailbox(dir, NULL), 0);
