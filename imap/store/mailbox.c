@@ -885,8 +885,49 @@ int mailbox_expunge_record(struct mailbox *mb, uint32_t recno)
 /* Most message files whose fsync waits for the commit; beyond this the
  * waiting ones are synced at once (an open descriptor each). */
 #define SYNC_FILES_MAX 256
-/* Room of the asynchronous I/O context: one round at most. */
-#define SYNC_ROUND_MAX (SYNC_FILES_MAX + 3)
+/* Events of a process's asynchronous I/O context: a round with more
+ * files goes in several submissions.  Kept small, as every process that
+ * commits holds one (the system's total is fs.aio-max-nr; without a
+ * context the syncs run one after the other). */
+#define SYNC_AIO_EVENTS 64
+
+/* Submit `n` (at most SYNC_AIO_EVENTS) fsyncs together and wait for all;
+ * 0 or an errno. */
+static int aio_sync_batch(aio_context_t ctx, struct iocb *cbs, int n)
+{
+    struct iocb *cbp[SYNC_AIO_EVENTS];
+    struct io_event ev[SYNC_AIO_EVENTS];
+    long submitted, done = 0;
+    int err = 0;
+
+    for (int i = 0; i < n; i++)
+        cbp[i] = &cbs[i];
+    submitted = syscall(SYS_io_submit, ctx, (long)n, cbp);
+    if (submitted < 0)
+        submitted = 0;
+    /* What the kernel did not take is done here, one by one. */
+    for (long i = submitted; i < n; i++) {
+        int fd = (int)cbs[i].aio_fildes;
+        int r = cbs[i].aio_lio_opcode == IOCB_CMD_FSYNC ? fsync(fd)
+                                                        : fdatasync(fd);
+        if (r < 0 && !err)
+            err = errno ? errno : EIO;
+    }
+    while (done < submitted) {
+        long got = syscall(SYS_io_getevents, ctx, 1L, submitted - done, ev,
+                           NULL);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return err ? err : errno;
+        }
+        for (long i = 0; i < got; i++)
+            if ((long)ev[i].res < 0 && !err)
+                err = (int)-(long)ev[i].res;
+        done += got;
+    }
+    return err;
+}
 
 /* fdatasync every descriptor of `fds` (-1 for the mailbox directory) in
  * one round: submitted together as asynchronous fsyncs, they reach the
@@ -899,22 +940,21 @@ static int sync_all(struct mbcore *c, const int *fds, int n)
     static aio_context_t ctx;
     static pid_t ctx_pid;
     static int no_aio;
-    struct iocb cbs[SYNC_ROUND_MAX], *cbp[SYNC_ROUND_MAX];
-    struct io_event ev[SYNC_ROUND_MAX];
-    int dirfd = -1, err = 0, submitted = 0;
+    struct iocb cbs[SYNC_AIO_EVENTS];
+    int dirfd = -1, err = 0, queued = 0;
 
     if (n <= 0)
         return 0;
-    if (ctx_pid != getpid()) {
+    if (n > 1 && ctx_pid != util_getpid()) {
         /* A forked child cannot use its parent's context. */
         ctx = 0;
-        no_aio = syscall(SYS_io_setup, SYNC_ROUND_MAX, &ctx) < 0;
-        ctx_pid = getpid();
+        no_aio = syscall(SYS_io_setup, SYNC_AIO_EVENTS, &ctx) < 0;
+        ctx_pid = util_getpid();
     }
     for (int i = 0; i < n && !err; i++) {
-        int fd = fds[i];
+        int fd = fds[i], isdir = fd < 0;
 
-        if (fd < 0) {
+        if (isdir) {
             dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (dirfd < 0) {
                 err = errno;
@@ -922,46 +962,21 @@ static int sync_all(struct mbcore *c, const int *fds, int n)
             }
             fd = dirfd;
         }
-        if (no_aio || n == 1 || n > SYNC_ROUND_MAX) {
-            if ((fd == dirfd ? fsync(fd) : fdatasync(fd)) < 0)
+        if (no_aio || n == 1) {
+            if ((isdir ? fsync(fd) : fdatasync(fd)) < 0)
                 err = errno ? errno : EIO;
             continue;
         }
-        memset(&cbs[submitted], 0, sizeof(cbs[submitted]));
-        cbs[submitted].aio_fildes = (uint32_t)fd;
-        cbs[submitted].aio_lio_opcode = fd == dirfd ? IOCB_CMD_FSYNC
-                                                    : IOCB_CMD_FDSYNC;
-        cbp[submitted] = &cbs[submitted];
-        submitted++;
-    }
-    if (submitted && !err) {
-        long done = 0, got;
-        long r = syscall(SYS_io_submit, ctx, (long)submitted, cbp);
-
-        if (r < 0) {
-            /* Refused as a whole: do them one by one. */
-            for (int i = 0; i < submitted && !err; i++)
-                if (fdatasync((int)cbs[i].aio_fildes) < 0)
-                    err = errno ? errno : EIO;
-        } else {
-            for (long i = r; i < submitted && !err; i++)
-                if (fdatasync((int)cbs[i].aio_fildes) < 0)
-                    err = errno ? errno : EIO;
-            while (done < r) {
-                got = syscall(SYS_io_getevents, ctx, 1L, r - done, ev, NULL);
-                if (got < 0) {
-                    if (errno == EINTR)
-                        continue;
-                    err = errno;
-                    break;
-                }
-                for (long i = 0; i < got; i++)
-                    if ((long)ev[i].res < 0 && !err)
-                        err = (int)-(long)ev[i].res;
-                done += got;
-            }
+        memset(&cbs[queued], 0, sizeof(cbs[queued]));
+        cbs[queued].aio_fildes = (uint32_t)fd;
+        cbs[queued].aio_lio_opcode = isdir ? IOCB_CMD_FSYNC : IOCB_CMD_FDSYNC;
+        if (++queued == SYNC_AIO_EVENTS) {
+            err = aio_sync_batch(ctx, cbs, queued);
+            queued = 0;
         }
     }
+    if (queued && !err)
+        err = aio_sync_batch(ctx, cbs, queued);
     if (dirfd >= 0)
         close(dirfd);
     if (err) {
