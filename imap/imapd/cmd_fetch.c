@@ -566,10 +566,9 @@ static int binary_decodable(const struct fetch_req *req,
     return 1;
 }
 
-/* Point *data and *len at the decoded content of a binary section; returns
- * 0 when the part does not exist (sent as NIL), else 1. */
-static int binary_content(struct fetch_ctx *fc, const struct message *msg,
-                          const char *spec, const char **data, size_t *len)
+int imapd_binary_section(const struct message *msg, const char *spec,
+                         struct buf *synth, struct buf *decoded,
+                         const char **data, size_t *len, uint32_t *decoded_part)
 {
     const struct message_part *part;
     const char *type;
@@ -579,8 +578,8 @@ static int binary_content(struct fetch_ctx *fc, const struct message *msg,
 
     *data = "";
     *len = 0;
-    if (!msg)
-        return 1;
+    if (decoded_part)
+        *decoded_part = MESSAGE_NONE;
     if (!*spec) {
         *data = msg->base;
         *len = msg->len;
@@ -589,13 +588,13 @@ static int binary_content(struct fetch_ctx *fc, const struct message *msg,
     idx = binary_part(msg, spec);
     if (idx == MESSAGE_NONE && spec_is_part(spec))
         return 0;
-    buf_reset(&fc->synth);
-    r = message_section(msg, spec, &fc->synth, &off, len);
+    buf_reset(synth);
+    r = message_section(msg, spec, synth, &off, len);
     if (r == MESSAGE_SECTION_RANGE) {
         *data = msg->base + off;
     } else if (r == MESSAGE_SECTION_SYNTH) {
-        *data = fc->synth.s;
-        *len = fc->synth.len;
+        *data = synth->s ? synth->s : "";
+        *len = synth->len;
     } else {
         *len = 0;
         return 1;
@@ -606,27 +605,45 @@ static int binary_content(struct fetch_ctx *fc, const struct message *msg,
     if ((part->flags & (MESSAGE_PART_MULTIPART | MESSAGE_PART_RFC822)) ||
         part->enc <= CHARSET_ENC_BINARY)
         return 1;
+    if (part->enc == CHARSET_ENC_UNKNOWN)
+        return -1;
 
-    buf_reset(&fc->decoded);
-    charset_decode_transfer(&fc->decoded, *data, *len, part->enc);
+    buf_reset(decoded);
+    charset_decode_transfer(decoded, *data, *len, part->enc);
     type = message_string(msg, part->type);
     if (type && !strcasecmp(type, "TEXT")) {
         /* Text goes out with CRLF line ends whatever was encoded. */
         struct buf crlf = BUF_INITIALIZER;
 
-        for (i = 0; i < fc->decoded.len; i++) {
-            char ch = fc->decoded.s[i];
+        for (i = 0; i < decoded->len; i++) {
+            char ch = decoded->s[i];
 
-            if (ch == '\n' && (i == 0 || fc->decoded.s[i - 1] != '\r'))
+            if (ch == '\n' && (i == 0 || decoded->s[i - 1] != '\r'))
                 buf_putc(&crlf, '\r');
             buf_putc(&crlf, ch);
         }
-        buf_free(&fc->decoded);
-        fc->decoded = crlf;
+        buf_free(decoded);
+        *decoded = crlf;
     }
-    *data = fc->decoded.s ? fc->decoded.s : "";
-    *len = fc->decoded.len;
+    *data = decoded->s ? decoded->s : "";
+    *len = decoded->len;
+    if (decoded_part)
+        *decoded_part = idx;
     return 1;
+}
+
+/* Point *data and *len at the decoded content of a binary section; returns
+ * 0 when the part does not exist (sent as NIL), else 1.  The request was
+ * checked with binary_decodable() first. */
+static int binary_content(struct fetch_ctx *fc, const struct message *msg,
+                          const char *spec, const char **data, size_t *len)
+{
+    *data = "";
+    *len = 0;
+    if (!msg)
+        return 1;
+    return imapd_binary_section(msg, spec, &fc->synth, &fc->decoded, data,
+                                len, NULL) != 0;
 }
 
 static void write_binary_section(struct fetch_ctx *fc, struct message *msg,

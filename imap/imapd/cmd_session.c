@@ -59,7 +59,7 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
      * context.c). */
     buf_appendcstr(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY"
                         " SORT=MODSEQ SORT=UID THREAD=ORDEREDSUBJECT"
-                        " THREAD=REFERENCES ESORT CONTEXT=SEARCH"
+                        " THREAD=REFERENCES THREAD=REFS ESORT CONTEXT=SEARCH"
                         " CONTEXT=SORT");
     /* RFC 7162 (cmd_select.c, cmd_fetch.c, cmd_store.c, index.c). */
     buf_appendcstr(out, " CONDSTORE QRESYNC");
@@ -69,7 +69,8 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
                         " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
     /* Append and fetch extensions (cmd_append.c, cmd_fetch.c,
      * cmd_urlauth.c). */
-    buf_appendcstr(out, " MULTIAPPEND CATENATE BINARY URLAUTH");
+    buf_appendcstr(out, " MULTIAPPEND CATENATE BINARY URLAUTH"
+                        " URLAUTH=BINARY");
     /* Message attributes (cmd_fetch.c, preview.c, search.c). */
     buf_appendcstr(out, " SAVEDATE PREVIEW");
     /* RFC 7889: one limit for every mailbox, so it is given here. */

@@ -1,9 +1,9 @@
-/* cmd_thread.c -- THREAD and UID THREAD (RFC 5256 3).
+/* cmd_thread.c -- THREAD and UID THREAD (RFC 5256 3; REFS as Cyrus).
  *
- * Each message found contributes its sent date, its base subject (from
- * the cached ENVELOPE) and, for REFERENCES, its Message-ID (ENVELOPE)
- * and References: (the cached header lines, else the ENVELOPE's
- * In-Reply-To); thread.c does the rest.
+ * Each message found contributes its sent date, its arrival, its base
+ * subject (from the cached ENVELOPE) and, for REFERENCES and REFS, its
+ * Message-ID (ENVELOPE) and References: (the cached header lines, else
+ * the ENVELOPE's In-Reply-To); thread.c does the rest.
  */
 #include "config.h"
 
@@ -37,7 +37,7 @@ static void thread_one(struct index_view *v, uint32_t msgno,
     struct thread_msg *m;
     const char *env = NULL, *hdrs = NULL;
     size_t envlen = 0, hdrslen = 0;
-    int refs = tr->alg == THREAD_REFERENCES;
+    int refs = tr->alg == THREAD_REFERENCES || tr->alg == THREAD_REFS;
 
     if (tr->count == tr->alloc) {
         tr->alloc = tr->alloc ? tr->alloc * 2 : 256;
@@ -51,6 +51,7 @@ static void thread_one(struct index_view *v, uint32_t msgno,
     m->num = tr->uid ? rec->uid : msgno;
     m->msgno = msgno;
     m->date = imapd_sent_date(rec);
+    m->internaldate = rec->internaldate;
 
     if (imapd_cache_items(v, rec, &tr->scratch, &env, &envlen,
                           refs ? &hdrs : NULL, refs ? &hdrslen : NULL)) {

@@ -1,5 +1,6 @@
-/* cmd_urlauth.c -- URLAUTH (RFC 4467): GENURLAUTH, RESETKEY, URLFETCH,
- * and the resolution of IMAP URLs to message bytes that CATENATE shares.
+/* cmd_urlauth.c -- URLAUTH (RFC 4467): GENURLAUTH, RESETKEY, URLFETCH
+ * with the extended form of URLAUTH=BINARY (RFC 5524), and the
+ * resolution of IMAP URLs to message bytes that CATENATE shares.
  *
  * Mailbox access keys live in CONFIGDIR/urlauth.db, one per user and
  * mailbox (keyed by the mailbox's uniqueid, so a rename keeps the URLs
@@ -176,19 +177,20 @@ static int resolve_mailbox(struct imapd_session *s, const struct imapurl *u,
     return r;
 }
 
-int imapd_url_fetch(struct imapd_session *s, const struct imapurl *u,
-                    const char *owner, uint64_t limit, struct buf *out)
+/* Map the message a URL names (read as `owner`, see imapd_url_fetch);
+ * unmapped with mailbox_unmap_message().  0, or -1. */
+static int url_map(struct imapd_session *s, const struct imapurl *u,
+                   const char *owner, const char **base, size_t *len)
 {
     struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
-    struct buf path = BUF_INITIALIZER, synth = BUF_INITIALIZER;
+    struct buf path = BUF_INITIALIZER;
     struct mailbox *mbox = NULL;
     struct index_record rec;
-    struct message *msg = NULL;
-    const char *base = NULL, *data;
-    size_t len = 0, off = 0, dlen;
     int64_t recno;
     int r = -1;
 
+    *base = NULL;
+    *len = 0;
     if (resolve_mailbox(s, u, owner, &mb) < 0)
         goto out;
     if (imapd_mailbox_path(&mb.entry, &path) ||
@@ -196,48 +198,83 @@ int imapd_url_fetch(struct imapd_session *s, const struct imapurl *u,
         goto out;
     if (mailbox_lock_shared(mbox))
         goto out;
-    if (u->uidvalidity && u->uidvalidity != mailbox_header(mbox)->uidvalidity) {
-        mailbox_unlock(mbox);
-        goto out;
-    }
-    recno = mailbox_find_uid(mbox, u->uid);
-    if (recno < 0 || mailbox_read_record(mbox, (uint32_t)recno, &rec) ||
-        (rec.internal_flags & FLAG_INTERNAL_EXPUNGED) ||
-        mailbox_map_message(mbox, u->uid, &base, &len)) {
-        base = NULL;
-        mailbox_unlock(mbox);
-        goto out;
+    if (!u->uidvalidity ||
+        u->uidvalidity == mailbox_header(mbox)->uidvalidity) {
+        recno = mailbox_find_uid(mbox, u->uid);
+        if (recno >= 0 && !mailbox_read_record(mbox, (uint32_t)recno, &rec) &&
+            !(rec.internal_flags & FLAG_INTERNAL_EXPUNGED) &&
+            !mailbox_map_message(mbox, u->uid, base, len))
+            r = 0;
+        else
+            *base = NULL;
     }
     mailbox_unlock(mbox);
+out:
+    mailbox_close(&mbox);
+    imapd_mbox_fini(&mb);
+    buf_free(&path);
+    return r;
+}
 
+/* Narrow data/len to the URL's ";PARTIAL=" range. */
+static void url_partial(const struct imapurl *u, const char **data,
+                        size_t *len)
+{
+    if (!u->partial)
+        return;
+    if (u->start >= *len) {
+        *len = 0;
+        return;
+    }
+    *data += u->start;
+    *len -= u->start;
+    if (u->count && *len > u->count)
+        *len = u->count;
+}
+
+/* The bytes of the URL's section of `msg` (all of it without one):
+ * 0, or -1 when the section names nothing. */
+static int url_section(const struct message *msg, const struct imapurl *u,
+                       struct buf *synth, const char **data, size_t *len)
+{
+    size_t off = 0;
+
+    *data = msg->base;
+    *len = msg->len;
+    if (!u->section)
+        return 0;
+    switch (message_section(msg, u->section, synth, &off, len)) {
+    case MESSAGE_SECTION_RANGE:
+        *data = msg->base + off;
+        return 0;
+    case MESSAGE_SECTION_SYNTH:
+        *data = synth->s ? synth->s : "";
+        *len = synth->len;
+        return 0;
+    default:
+        return -1;  /* no such part, or not a section at all */
+    }
+}
+
+int imapd_url_fetch(struct imapd_session *s, const struct imapurl *u,
+                    const char *owner, uint64_t limit, struct buf *out)
+{
+    struct buf synth = BUF_INITIALIZER;
+    struct message *msg = NULL;
+    const char *base, *data;
+    size_t len, dlen;
+    int r = -1;
+
+    if (url_map(s, u, owner, &base, &len) < 0)
+        return -1;
     data = base;
     dlen = len;
     if (u->section) {
         msg = message_parse(base, len);
-        if (!msg)
+        if (!msg || url_section(msg, u, &synth, &data, &dlen) < 0)
             goto out;
-        switch (message_section(msg, u->section, &synth, &off, &dlen)) {
-        case MESSAGE_SECTION_RANGE:
-            data = base + off;
-            break;
-        case MESSAGE_SECTION_SYNTH:
-            data = synth.s ? synth.s : "";
-            dlen = synth.len;
-            break;
-        default:
-            goto out;   /* no such part, or not a section at all */
-        }
     }
-    if (u->partial) {
-        if (u->start >= dlen) {
-            dlen = 0;
-        } else {
-            data += u->start;
-            dlen -= u->start;
-            if (u->count && dlen > u->count)
-                dlen = u->count;
-        }
-    }
+    url_partial(u, &data, &dlen);
     if (out->len + dlen > limit) {
         r = -2;
         goto out;
@@ -245,12 +282,8 @@ int imapd_url_fetch(struct imapd_session *s, const struct imapurl *u,
     buf_appendmap(out, data, dlen);
     r = 0;
 out:
-    if (base)
-        mailbox_unmap_message(base, len);
+    mailbox_unmap_message(base, len);
     message_free(&msg);
-    mailbox_close(&mbox);
-    imapd_mbox_fini(&mb);
-    buf_free(&path);
     buf_free(&synth);
     return r;
 }
@@ -465,33 +498,35 @@ void cmd_resetkey(struct imapd_session *s, struct imapd_cmd *cmd)
     prot_printf(s->prot, "%s OK All keys removed\r\n", cmd->tag);
 }
 
-/* The data of one URLFETCH URL into `out`; 0, or -1 for NIL. */
-static int urlfetch_one(struct imapd_session *s, const char *url,
-                        struct buf *out)
+/* May this session fetch `url`?  0 with the URL parsed into *u and *owner
+ * the user whose rights read it (NULL: the session's own, for a URL
+ * without URLAUTH); -1 (answered NIL) otherwise.  *u is set either way. */
+static int urlfetch_authorize(struct imapd_session *s, const char *url,
+                              struct imapurl *u, const char **owner)
 {
-    struct imapurl u;
     struct imapd_mbox mb = IMAPD_MBOX_INITIALIZER;
     unsigned char key[URLAUTH_KEYLEN];
     struct buf token = BUF_INITIALIZER;
     int r = -1;
 
-    if (imapurl_parse(url, &u))
+    *owner = NULL;
+    if (imapurl_parse(url, u))
         goto out;
-    if (!u.access) {
+    if (!u->access) {
         /* A plain URL: the session's own rights, its own mailboxes. */
-        if (u.user && strcmp(u.user, s->userid))
-            goto out;
-        r = imapd_url_fetch(s, &u, NULL, UINT64_MAX, out);
+        if (!u->user || !strcmp(u->user, s->userid))
+            r = 0;
         goto out;
     }
-    if (!u.user || !u.mech || strcasecmp(u.mech, "INTERNAL") || !u.mailbox ||
-        !valid_access(u.access) || !access_allowed(s, u.access))
+    if (!u->user || !u->mech || strcasecmp(u->mech, "INTERNAL") ||
+        !u->mailbox || !valid_access(u->access) ||
+        !access_allowed(s, u->access))
         goto out;
-    if (u.expire && u.expire <= (int64_t)time(NULL))
+    if (u->expire && u->expire <= (int64_t)time(NULL))
         goto out;
-    if (resolve_mailbox(s, &u, u.user, &mb) == 0 && mb.entry.uniqueid &&
-        key_get(s, u.user, mb.entry.uniqueid, 0, 0, key) == 0) {
-        make_token(key, url, u.rump_len, &token);
+    if (resolve_mailbox(s, u, u->user, &mb) == 0 && mb.entry.uniqueid &&
+        key_get(s, u->user, mb.entry.uniqueid, 0, 0, key) == 0) {
+        make_token(key, url, u->rump_len, &token);
         OPENSSL_cleanse(key, sizeof(key));
     }
     else {
@@ -499,47 +534,289 @@ static int urlfetch_one(struct imapd_session *s, const char *url,
          * time taken tells nothing (RFC 4467 section 6). */
         if (getrandom(key, sizeof(key), 0) < 0)
             memset(key, 0, sizeof(key));
-        make_token(key, url, u.rump_len, &token);
+        make_token(key, url, u->rump_len, &token);
         buf_reset(&token);
     }
-    if (!token.len || strlen(u.token) != token.len ||
-        CRYPTO_memcmp(token.s, u.token, token.len))
+    if (!token.len || strlen(u->token) != token.len ||
+        CRYPTO_memcmp(token.s, u->token, token.len))
         goto out;
-    r = imapd_url_fetch(s, &u, u.user, UINT64_MAX, out);
+    *owner = u->user;
+    r = 0;
 out:
     imapd_mbox_fini(&mb);
-    imapurl_fini(&u);
     buf_free(&token);
+    return r;
+}
+
+/* The data of one plain URLFETCH URL into `out`; 0, or -1 for NIL. */
+static int urlfetch_one(struct imapd_session *s, const char *url,
+                        struct buf *out)
+{
+    struct imapurl u;
+    const char *owner;
+    int r = -1;
+
+    if (!urlfetch_authorize(s, url, &u, &owner))
+        r = imapd_url_fetch(s, &u, owner, UINT64_MAX, out);
+    imapurl_fini(&u);
     return r ? -1 : 0;
 }
 
-/* URLFETCH 1*(SP url-full) */
+/* The extended URLFETCH items of RFC 5524 3.1; BODY and BINARY exclude
+ * each other. */
+enum {
+    URLFETCH_BODYPARTSTRUCTURE = 1 << 0,
+    URLFETCH_BINARY = 1 << 1,
+    URLFETCH_BODY = 1 << 2,
+};
+
+struct urlfetch_param {
+    char *url;
+    unsigned items;     /* 0: the plain form, "* URLFETCH url nstring" */
+    int extended;       /* given as "(" url *(SP item) ")" */
+};
+
+/* The part whose structure BODYPARTSTRUCTURE describes: the one the
+ * section's part numbers name ("1.2", "1.2.TEXT"), the message itself
+ * without numbers; MESSAGE_NONE when they name nothing. */
+static uint32_t structure_part(const struct message *msg, const char *spec)
+{
+    size_t n = strspn(spec, "0123456789.");
+    char *numbers;
+    uint32_t part;
+
+    if (n && spec[n] && spec[n - 1] != '.')
+        return MESSAGE_NONE;    /* "1HEADER": not a section */
+    while (n && spec[n - 1] == '.')
+        n--;
+    if (!n)
+        return 0;
+    numbers = xstrndup(spec, n);
+    part = message_part_lookup(msg, numbers);
+    free(numbers);
+    return part;
+}
+
+/* What content transfer encoding decoded bytes could go out with
+ * (RFC 2045 2.7-2.9): NUL or a bare CR or LF make them binary. */
+static const char *data_domain(const char *data, size_t len)
+{
+    int eight = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)data[i];
+
+        if (!ch || (ch == '\r' && (i + 1 == len || data[i + 1] != '\n')) ||
+            (ch == '\n' && (i == 0 || data[i - 1] != '\r')))
+            return "BINARY";
+        if (ch & 0x80)
+            eight = 1;
+    }
+    return eight ? "8BIT" : "7BIT";
+}
+
+/* BODYPARTSTRUCTURE of `part`; when its encoding was undone for BINARY
+ * (RFC 5524 3.2), it describes the decoded content: the domain of the
+ * data as encoding, its size, and 0 lines, as Dovecot sends and the
+ * imaptest scripts expect. */
+static void write_bodypartstructure(struct buf *out,
+                                    const struct message *msg, uint32_t part,
+                                    const char *decoded, size_t decoded_len)
+{
+    struct message copy;
+
+    if (!decoded) {
+        message_write_bodystructure(out, msg, part, 1);
+        return;
+    }
+    copy = *msg;
+    copy.parts = xmemdup(msg->parts, msg->nparts * sizeof(*msg->parts));
+    memset(&copy.pool, 0, sizeof(copy.pool));
+    buf_appendbuf(&copy.pool, &msg->pool);
+    copy.parts[part].encoding = (uint32_t)copy.pool.len;
+    buf_appendcstr(&copy.pool, data_domain(decoded, decoded_len));
+    buf_putc(&copy.pool, '\0');
+    copy.parts[part].body_size = (uint32_t)decoded_len;
+    copy.parts[part].body_lines = 0;
+    message_write_bodystructure(out, &copy, part, 1);
+    free(copy.parts);
+    buf_free(&copy.pool);
+}
+
+/* Append " {n}" CRLF and the bytes, "~{n}" when they hold a NUL (a
+ * literal8, RFC 3516). */
+static void write_literal(struct buf *out, const char *data, size_t len,
+                          int allow8)
+{
+    buf_printf(out, " %s{%zu}\r\n", allow8 && memchr(data, 0, len) ? "~" : "",
+               len);
+    buf_appendmap(out, data, len);
+}
+
+/* The metadata items of one extended URLFETCH after the URL, or " NIL"
+ * when it cannot be resolved. */
+static void urlfetch_extended(struct imapd_session *s,
+                              const struct urlfetch_param *p, struct buf *out)
+{
+    struct imapurl u;
+    struct buf synth = BUF_INITIALIZER, bsynth = BUF_INITIALIZER;
+    struct buf decoded = BUF_INITIALIZER;
+    struct message *msg = NULL;
+    const char *owner, *base = NULL, *data, *bin = NULL;
+    size_t len = 0, dlen, binlen = 0;
+    uint32_t part = MESSAGE_NONE, binpart = MESSAGE_NONE;
+    int binr = 0;
+
+    if (urlfetch_authorize(s, p->url, &u, &owner) ||
+        url_map(s, &u, owner, &base, &len)) {
+        buf_appendcstr(out, " NIL");
+        goto out;
+    }
+    msg = message_parse(base, len);
+    if (!msg || url_section(msg, &u, &synth, &data, &dlen) < 0) {
+        buf_appendcstr(out, " NIL");
+        goto out;
+    }
+    if (p->items & URLFETCH_BINARY) {
+        binr = imapd_binary_section(msg, u.section ? u.section : "", &bsynth,
+                                    &decoded, &bin, &binlen, &binpart);
+    }
+    if (p->items & URLFETCH_BODYPARTSTRUCTURE) {
+        part = structure_part(msg, u.section ? u.section : "");
+        buf_appendcstr(out, " (BODYPARTSTRUCTURE ");
+        if (part == MESSAGE_NONE)
+            buf_appendcstr(out, "NIL");
+        else if (binr > 0 && binpart == part)
+            write_bodypartstructure(out, msg, part, bin, binlen);
+        else
+            write_bodypartstructure(out, msg, part, NULL, 0);
+        buf_putc(out, ')');
+    }
+    if (p->items & URLFETCH_BINARY) {
+        buf_appendcstr(out, " (BINARY");
+        if (binr <= 0) {
+            /* An encoding we cannot undo (RFC 5524 3.2). */
+            buf_appendcstr(out, " NIL");
+        } else {
+            url_partial(&u, &bin, &binlen);
+            write_literal(out, bin, binlen, 1);
+        }
+        buf_putc(out, ')');
+    }
+    if (p->items & URLFETCH_BODY) {
+        buf_appendcstr(out, " (BODY");
+        url_partial(&u, &data, &dlen);
+        write_literal(out, data, dlen, 0);
+        buf_putc(out, ')');
+    }
+out:
+    if (base)
+        mailbox_unmap_message(base, len);
+    message_free(&msg);
+    imapurl_fini(&u);
+    buf_free(&synth);
+    buf_free(&bsynth);
+    buf_free(&decoded);
+}
+
+/* url-fetch-param (RFC 5524 5): url / "(" url *(SP item) ")".  Returns the
+ * character after it, or -1 after answering BAD. */
+static int urlfetch_parse_param(struct imapd_session *s,
+                                struct imapd_cmd *cmd,
+                                struct urlfetch_param *p)
+{
+    int c = prot_getc(s->prot);
+
+    memset(p, 0, sizeof(*p));
+    if (c != '(') {
+        prot_ungetc(c, s->prot);
+        c = imapparse_astring(&s->parse, &s->arg1);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        p->url = xstrdup(buf_cstring(&s->arg1));
+        return c;
+    }
+    p->extended = 1;
+    c = imapparse_astring(&s->parse, &s->arg1);
+    if (c < 0) {
+        imapd_args_error(s, cmd, c, NULL);
+        return -1;
+    }
+    p->url = xstrdup(buf_cstring(&s->arg1));
+    while (c == ' ') {
+        unsigned item;
+
+        c = imapparse_atom(&s->parse, &s->arg2);
+        if (c < 0) {
+            imapd_args_error(s, cmd, c, NULL);
+            return -1;
+        }
+        if (!strcasecmp(buf_cstring(&s->arg2), "BODYPARTSTRUCTURE"))
+            item = URLFETCH_BODYPARTSTRUCTURE;
+        else if (!strcasecmp(buf_cstring(&s->arg2), "BINARY"))
+            item = URLFETCH_BINARY;
+        else if (!strcasecmp(buf_cstring(&s->arg2), "BODY"))
+            item = URLFETCH_BODY;
+        else {
+            imapd_bad(s, cmd, c, "Invalid URLFETCH parameter %s",
+                      buf_cstring(&s->arg2));
+            return -1;
+        }
+        if ((p->items & item) ||
+            (item & (URLFETCH_BINARY | URLFETCH_BODY) &&
+             p->items & (URLFETCH_BINARY | URLFETCH_BODY))) {
+            imapd_bad(s, cmd, c, "Conflicting URLFETCH parameter %s",
+                      buf_cstring(&s->arg2));
+            return -1;
+        }
+        p->items |= item;
+    }
+    if (c != ')') {
+        imapd_args_error(s, cmd, c, "Missing ) after URLFETCH parameters");
+        return -1;
+    }
+    return prot_getc(s->prot);
+}
+
+/* URLFETCH 1*(SP url-fetch-param) */
 void cmd_urlfetch(struct imapd_session *s, struct imapd_cmd *cmd)
 {
-    strarray_t urls = STRARRAY_INITIALIZER;
+    struct urlfetch_param *params = NULL;
     struct buf data = BUF_INITIALIZER;
-    int c = cmd->c;
+    int c = cmd->c, n = 0, alloc = 0;
 
     if (c != ' ') {
         imapd_args_missing(s, cmd, c);
         return;
     }
     do {
-        c = imapparse_astring(&s->parse, &s->arg1);
+        if (n == alloc) {
+            alloc = alloc ? alloc * 2 : 4;
+            params = xrealloc(params, (size_t)alloc * sizeof(*params));
+        }
+        c = urlfetch_parse_param(s, cmd, &params[n]);
         if (c < 0) {
-            imapd_args_error(s, cmd, c, NULL);
+            free(params[n].url);
             goto out;
         }
-        strarray_append(&urls, buf_cstring(&s->arg1));
+        n++;
     } while (c == ' ');
     if (imapd_args_end(s, cmd, c) < 0)
         goto out;
 
-    for (int i = 0; i < urls.count && !prot_error(s->prot); i++) {
+    for (int i = 0; i < n && !prot_error(s->prot); i++) {
         buf_reset(&data);
         prot_puts(s->prot, "* URLFETCH ");
-        imapd_print_string(s->prot, urls.data[i]);
-        if (urlfetch_one(s, urls.data[i], &data) < 0) {
+        imapd_print_string(s->prot, params[i].url);
+        if (params[i].extended) {
+            urlfetch_extended(s, &params[i], &data);
+            prot_write(s->prot, data.s ? data.s : "", data.len);
+            prot_puts(s->prot, "\r\n");
+            continue;
+        }
+        if (urlfetch_one(s, params[i].url, &data) < 0) {
             prot_puts(s->prot, " NIL\r\n");
             continue;
         }
@@ -549,6 +826,8 @@ void cmd_urlfetch(struct imapd_session *s, struct imapd_cmd *cmd)
     }
     imapd_ok(s, cmd);
 out:
+    for (int i = 0; i < n; i++)
+        free(params[i].url);
+    free(params);
     buf_free(&data);
-    strarray_fini(&urls);
 }

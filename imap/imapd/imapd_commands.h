@@ -126,6 +126,17 @@ void imapd_fetch_att_free(struct imapd_fetch_att **fap);
 void imapd_fetch_att_send(struct imapd_session *s,
                           const struct imapd_fetch_att *fa, uint32_t first,
                           uint32_t last);
+struct message;
+/* BINARY[spec] of `msg` (RFC 3516; also URLFETCH BINARY, RFC 5524):
+ * `data` and `len` are set to the section with its content transfer
+ * encoding undone, in the message bytes, `synth` or `decoded`;
+ * `decoded_part` (if not NULL) to the part whose encoding was undone,
+ * else MESSAGE_NONE.  1; 0 when `spec` names a part that is not there;
+ * -1 when the part's encoding is unknown (the section left undecoded). */
+int imapd_binary_section(const struct message *msg, const char *spec,
+                         struct buf *synth, struct buf *decoded,
+                         const char **data, size_t *len,
+                         uint32_t *decoded_part);
 /* cmd_notify.c (RFC 5465) */
 imapd_handler cmd_notify;
 /* cmd_store.c */

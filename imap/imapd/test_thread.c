@@ -1,5 +1,5 @@
 /* test_thread.c -- message-id parsing and the RFC 5256 threading
- * algorithms, on hand-made message descriptions. */
+ * algorithms (and REFS), on hand-made message descriptions. */
 #include "config.h"
 
 #include <stdio.h>
@@ -51,8 +51,10 @@ struct spec {
     const char *refs;       /* space-separated ids, or NULL */
 };
 
-static void run(enum thread_alg alg, const struct spec *sp, size_t n,
-                const char *want)
+/* Thread the messages of `sp`, arriving at the times `arrival` (NULL:
+ * at their sent dates), and compare with `want`. */
+static void run_arrival(enum thread_alg alg, const struct spec *sp,
+                        const int64_t *arrival, size_t n, const char *want)
 {
     struct thread_msg *msgs = calloc(n ? n : 1, sizeof(*msgs));
     strarray_t *refs = calloc(n ? n : 1, sizeof(*refs));
@@ -61,6 +63,7 @@ static void run(enum thread_alg alg, const struct spec *sp, size_t n,
     for (size_t i = 0; i < n; i++) {
         msgs[i].num = msgs[i].msgno = (uint32_t)i + 1;
         msgs[i].date = sp[i].date;
+        msgs[i].internaldate = arrival ? arrival[i] : sp[i].date;
         msgs[i].subject = sp[i].subject;
         msgs[i].is_reply = sp[i].reply;
         msgs[i].msgid = sp[i].msgid;
@@ -80,6 +83,12 @@ static void run(enum thread_alg alg, const struct spec *sp, size_t n,
     buf_free(&out);
 }
 
+static void run(enum thread_alg alg, const struct spec *sp, size_t n,
+                const char *want)
+{
+    run_arrival(alg, sp, NULL, n, want);
+}
+
 static void test_algorithm_names(void)
 {
     enum thread_alg alg;
@@ -88,7 +97,10 @@ static void test_algorithm_names(void)
     CHECK_INTEQ(alg, THREAD_REFERENCES);
     CHECK_INTEQ(thread_alg_lookup("OrderedSubject", &alg), 0);
     CHECK_INTEQ(alg, THREAD_ORDEREDSUBJECT);
-    CHECK_INTEQ(thread_alg_lookup("REFS", &alg), -1);
+    CHECK_INTEQ(thread_alg_lookup("refs", &alg), 0);
+    CHECK_INTEQ(alg, THREAD_REFS);
+    CHECK_INTEQ(thread_alg_lookup("REF", &alg), -1);
+    CHECK_INTEQ(thread_alg_lookup("", &alg), -1);
 }
 
 static void test_orderedsubject(void)
@@ -234,9 +246,66 @@ static void test_references_subjects(void)
     run(THREAD_REFERENCES, dd, 4, " ((1)(3)(2)(4))");
 }
 
+static void test_refs_newest_thread_last(void)
+{
+    static const struct spec s[] = {
+        { "A", 0, 10, "a@x", NULL },        /* 1 */
+        { "B", 0, 20, "b@x", NULL },        /* 2 */
+        { "A", 1, 30, "c@x", "a@x" },       /* 3 */
+    };
+    /* REFERENCES orders threads by their first message's date, REFS by
+     * the newest arrival in them */
+    run(THREAD_REFERENCES, s, 3, " (1 3)(2)");
+    run(THREAD_REFS, s, 3, " (2)(1 3)");
+    /* arrival, not the sent date, orders the threads */
+    static const int64_t late_b[] = { 100, 400, 300 };
+    run_arrival(THREAD_REFS, s, late_b, 3, " (1 3)(2)");
+    run(THREAD_REFS, s, 0, "");
+    run(THREAD_REFS, s, 1, " (1)");
+}
+
+static void test_refs_no_subject_grouping(void)
+{
+    static const struct spec s[] = {
+        { "TOPIC", 1, 10, "2@x", NULL },    /* "Re: topic" */
+        { "TOPIC", 0, 20, "1@x", NULL },    /* "topic" */
+        { "TOPIC", 0, 5, "3@x", NULL },
+    };
+    run(THREAD_REFERENCES, s, 3, " ((3 1)(2))");
+    run(THREAD_REFS, s, 3, " (3)(1)(2)");
+}
+
+static void test_refs_children_and_dummies(void)
+{
+    static const struct spec s[] = {
+        { "P", 0, 10, "p@x", NULL },            /* 1 */
+        { "P", 1, 20, "r1@x", "p@x" },          /* 2 */
+        { "P", 1, 20, "r2@x", "p@x" },          /* 3 */
+        { "Q", 0, 30, "q1@x", "gone@x" },       /* 4 */
+        { "Q", 0, 25, "q2@x", "gone@x" },       /* 5 */
+    };
+    /* equal sent dates: arrival decides, then mailbox order; the absent
+     * parent of 4 and 5 is a dummy whose thread counts their newest
+     * arrival */
+    static const int64_t arr[] = { 100, 300, 200, 150, 120 };
+    run_arrival(THREAD_REFS, s, arr, 5, " ((5)(4))(1 (3)(2))");
+    static const int64_t same[] = { 100, 200, 200, 150, 400 };
+    run_arrival(THREAD_REFS, s, same, 5, " (1 (2)(3))((5)(4))");
+    /* a tie between threads: a dummy first, then the root's mailbox
+     * order */
+    static const int64_t tie[] = { 100, 300, 200, 300, 120 };
+    run_arrival(THREAD_REFS, s, tie, 5, " ((5)(4))(1 (3)(2))");
+    static const struct spec two[] = {
+        { "X", 0, 10, "x@x", NULL },
+        { "Y", 0, 5, "y@x", NULL },
+    };
+    static const int64_t both[] = { 100, 100 };
+    run_arrival(THREAD_REFS, two, both, 2, " (1)(2)");
+}
+
 /* Every message appears once and the parentheses balance, whatever the
  * references say. */
-static void test_references_random(void)
+static void check_random(enum thread_alg alg)
 {
     enum { N = 3000 };
     struct thread_msg *msgs = calloc(N, sizeof(*msgs));
@@ -252,6 +321,7 @@ static void test_references_random(void)
         snprintf(ids[i], sizeof(ids[i]), "%u@x", (seed >> 8) % (N / 2));
         msgs[i].num = msgs[i].msgno = (uint32_t)i + 1;
         msgs[i].date = (seed >> 4) % 100;
+        msgs[i].internaldate = (seed >> 6) % 100;
         msgs[i].subject = subjects[(seed >> 12) % 4];
         msgs[i].is_reply = (seed >> 16) & 1;
         msgs[i].msgid = (seed >> 20) % 7 ? ids[i] : NULL;
@@ -263,7 +333,7 @@ static void test_references_random(void)
         }
         msgs[i].refs = &refs[i];
     }
-    thread_build(THREAD_REFERENCES, msgs, N, &out);
+    thread_build(alg, msgs, N, &out);
     for (const char *p = buf_cstring(&out); *p;) {
         if (*p == '(') {
             depth++;
@@ -295,9 +365,22 @@ static void test_references_random(void)
     buf_free(&out);
 }
 
+static void test_references_random(void)
+{
+    check_random(THREAD_REFERENCES);
+}
+
+static void test_refs_random(void)
+{
+    check_random(THREAD_REFS);
+}
+
 UNIT_TESTS(UNIT_T(test_msgids), UNIT_T(test_algorithm_names),
            UNIT_T(test_orderedsubject), UNIT_T(test_references_tree),
            UNIT_T(test_references_rfc_example),
            UNIT_T(test_references_dummies),
            UNIT_T(test_references_relink_and_loops),
-           UNIT_T(test_references_subjects), UNIT_T(test_references_random))
+           UNIT_T(test_references_subjects), UNIT_T(test_references_random),
+           UNIT_T(test_refs_newest_thread_last),
+           UNIT_T(test_refs_no_subject_grouping),
+           UNIT_T(test_refs_children_and_dummies), UNIT_T(test_refs_random))

@@ -1,6 +1,8 @@
-/* thread.c -- THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 3). */
+/* thread.c -- THREAD=ORDEREDSUBJECT, THREAD=REFERENCES (RFC 5256 3) and
+ * THREAD=REFS; see thread.h. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +17,8 @@ int thread_alg_lookup(const char *name, enum thread_alg *alg)
         *alg = THREAD_ORDEREDSUBJECT;
     else if (!strcasecmp(name, "REFERENCES"))
         *alg = THREAD_REFERENCES;
+    else if (!strcasecmp(name, "REFS"))
+        *alg = THREAD_REFS;
     else
         return -1;
     return 0;
@@ -75,6 +79,7 @@ struct node {
     const struct thread_msg *msg;       /* NULL: a dummy */
     struct node *parent, *child, *prev, *next;
     struct node *all;                   /* every node, for the walks */
+    int64_t newest;                     /* REFS, roots: newest arrival */
 };
 
 struct forest {
@@ -157,9 +162,12 @@ static int compare_nodes(const void *pa, const void *pb)
     return compare_msgs(node_msg(a), node_msg(b));
 }
 
-/* Sort a sibling list by sent date (RFC 5256 2.2); returns its head. */
-static struct node *sort_siblings(struct node *head, struct node ***scratch,
-                                  size_t *alloc)
+typedef int (*node_cmp)(const void *, const void *);
+
+/* Sort a sibling list by `cmp` (compare_nodes: sent date, RFC 5256 2.2);
+ * returns its head. */
+static struct node *sort_list(struct node *head, struct node ***scratch,
+                              size_t *alloc, node_cmp cmp)
 {
     size_t n = 0, i;
     struct node *c;
@@ -174,12 +182,18 @@ static struct node *sort_siblings(struct node *head, struct node ***scratch,
     }
     for (i = 0, c = head; c; c = c->next)
         (*scratch)[i++] = c;
-    qsort(*scratch, n, sizeof(**scratch), compare_nodes);
+    qsort(*scratch, n, sizeof(**scratch), cmp);
     for (i = 0; i < n; i++) {
         (*scratch)[i]->prev = i ? (*scratch)[i - 1] : NULL;
         (*scratch)[i]->next = i + 1 < n ? (*scratch)[i + 1] : NULL;
     }
     return (*scratch)[0];
+}
+
+static struct node *sort_siblings(struct node *head, struct node ***scratch,
+                                  size_t *alloc)
+{
+    return sort_list(head, scratch, alloc, compare_nodes);
 }
 
 /* The root's children form the forest's `roots` list: ordinary siblings
@@ -457,6 +471,79 @@ static void references(struct forest *f, const struct thread_msg *msgs,
     free(scratch);
 }
 
+/* --- REFS --- */
+
+/* Within a thread: sent date, then arrival, then mailbox order, as Cyrus
+ * sorts REFS threads. */
+static int compare_refs_nodes(const void *pa, const void *pb)
+{
+    const struct thread_msg *a = node_msg(*(const struct node *const *)pa);
+    const struct thread_msg *b = node_msg(*(const struct node *const *)pb);
+
+    if (!a || !b)
+        return a ? 1 : b ? -1 : 0;
+    if (a->date != b->date)
+        return a->date < b->date ? -1 : 1;
+    if (a->internaldate != b->internaldate)
+        return a->internaldate < b->internaldate ? -1 : 1;
+    return a->msgno < b->msgno ? -1 : a->msgno > b->msgno;
+}
+
+/* Threads: the newest arrival in them, then the root's mailbox order, a
+ * root without a message first (Cyrus gives it none). */
+static int compare_refs_roots(const void *pa, const void *pb)
+{
+    const struct node *a = *(const struct node *const *)pa;
+    const struct node *b = *(const struct node *const *)pb;
+    uint32_t ma = a->msg ? a->msg->msgno : 0, mb = b->msg ? b->msg->msgno : 0;
+
+    if (a->newest != b->newest)
+        return a->newest < b->newest ? -1 : 1;
+    return ma < mb ? -1 : ma > mb;
+}
+
+/* The newest arrival in the thread below `root`; walked without
+ * recursion, since a reply chain can be as long as the mailbox. */
+static int64_t newest_arrival(const struct node *root)
+{
+    const struct node *n = root;
+    int64_t t = INT64_MIN;
+
+    for (;;) {
+        if (n->msg && n->msg->internaldate > t)
+            t = n->msg->internaldate;
+        if (n->child) {
+            n = n->child;
+            continue;
+        }
+        while (n != root && !n->next)
+            n = n->parent;
+        if (n == root)
+            return t;
+        n = n->next;
+    }
+}
+
+static void refs(struct forest *f, const struct thread_msg *msgs, size_t n)
+{
+    struct hash_table ids = HASH_TABLE_INITIALIZER;
+    struct node **scratch = NULL, *m;
+    size_t alloc = 0;
+
+    hash_init(&ids, n * 2 + 16);
+    link_references(f, &ids, msgs, n);
+    hash_free(&ids, NULL);
+    gather_and_prune(f);
+    for (m = f->all; m; m = m->all)
+        if (m->child)
+            m->child = sort_list(m->child, &scratch, &alloc,
+                                 compare_refs_nodes);
+    for (m = f->roots; m; m = m->next)
+        m->newest = newest_arrival(m);
+    f->roots = sort_list(f->roots, &scratch, &alloc, compare_refs_roots);
+    free(scratch);
+}
+
 void thread_build(enum thread_alg alg, const struct thread_msg *msgs,
                   size_t n, struct buf *out)
 {
@@ -466,6 +553,8 @@ void thread_build(enum thread_alg alg, const struct thread_msg *msgs,
         return;
     if (alg == THREAD_ORDEREDSUBJECT)
         orderedsubject(&f, msgs, n);
+    else if (alg == THREAD_REFS)
+        refs(&f, msgs, n);
     else
         references(&f, msgs, n);
     write_forest(&f, out);

@@ -1,4 +1,7 @@
-/* thread.h -- THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 3).
+/* thread.h -- THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 3),
+ * and THREAD=REFS (draft-ietf-morg-inthread, as Cyrus threads it: the
+ * REFERENCES tree without subject grouping, threads ordered by the
+ * arrival of their newest message).
  *
  * The caller describes each message found (in mailbox order) with the
  * keys threading needs: sent date, base subject (casemapped, so equal
@@ -21,6 +24,7 @@
 enum thread_alg {
     THREAD_ORDEREDSUBJECT,
     THREAD_REFERENCES,
+    THREAD_REFS,
 };
 
 /* Look up an algorithm by name (any case); 0, or -1 if unknown. */
@@ -30,6 +34,7 @@ struct thread_msg {
     uint32_t num;           /* what is reported: UID or sequence number */
     uint32_t msgno;         /* mailbox order: the tie-breaker */
     int64_t date;           /* sent date (RFC 5256 2.2) */
+    int64_t internaldate;   /* arrival: REFS orders threads by it */
     const char *subject;    /* casemapped base subject, "" if none */
     int is_reply;           /* sort_base_subject()'s *is_reply */
     const char *msgid;      /* normalised Message-ID, or NULL */
