@@ -151,6 +151,21 @@ static enum lmtp_status status_of_append(int r)
     }
 }
 
+struct charge {
+    const char *root;
+    const int64_t *used;
+};
+
+/* Charge a committed batch to its quota root. */
+static void charge_quota(void *rock)
+{
+    const struct charge *ch = rock;
+    int q = quota_update_used(ch->root, ch->used);
+
+    if (q && q != QUOTA_NOTFOUND)
+        log_error("lmtpd: quota usage of %s not updated", ch->root);
+}
+
 /* Append every ticket to the locked mailbox in one transaction. */
 static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
                  const char *qdir, struct ticket *t, int n)
@@ -210,7 +225,12 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
     }
     buf_free(&cache);
     if (appended) {
-        r = mailbox_commit(mb);
+        struct charge ch = { root, used };
+
+        /* The quota database's own sync overlaps the header's: a crash
+         * between the two may leave the usage ahead of the mailbox (one
+         * batch), which quota -f corrects, never behind it. */
+        r = mailbox_commit_during(mb, root ? charge_quota : NULL, &ch);
         if (r) {
             log_error("lmtpd: commit to %s: %s", a->mailbox,
                       mailbox_strerror(r));
@@ -218,11 +238,6 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
             for (int i = 0; i < n; i++)
                 if (t[i].status == LMTP_OK)
                     t[i].status = LMTP_IOERROR;
-        }
-        else if (root) {
-            int q = quota_update_used(root, used);
-            if (q && q != QUOTA_NOTFOUND)
-                log_error("lmtpd: quota usage of %s not updated", root);
         }
     }
     free(root);

@@ -891,6 +891,23 @@ int mailbox_expunge_record(struct mailbox *mb, uint32_t recno)
  * context the syncs run one after the other). */
 #define SYNC_AIO_EVENTS 64
 
+/* The process's asynchronous I/O context, set up on first use (and anew
+ * in a forked child, which cannot use its parent's); 0 when the kernel
+ * offers none. */
+static aio_context_t aio_context(void)
+{
+    static aio_context_t ctx;
+    static pid_t ctx_pid;
+
+    if (ctx_pid != util_getpid()) {
+        ctx = 0;
+        if (syscall(SYS_io_setup, SYNC_AIO_EVENTS, &ctx) < 0)
+            ctx = 0;
+        ctx_pid = util_getpid();
+    }
+    return ctx;
+}
+
 /* Submit `n` (at most SYNC_AIO_EVENTS) fsyncs together and wait for all;
  * 0 or an errno. */
 static int aio_sync_batch(aio_context_t ctx, struct iocb *cbs, int n)
@@ -937,20 +954,13 @@ static int aio_sync_batch(aio_context_t ctx, struct iocb *cbs, int n)
  * run one after the other.  0, or -1 with errno set. */
 static int sync_all(struct mbcore *c, const int *fds, int n)
 {
-    static aio_context_t ctx;
-    static pid_t ctx_pid;
-    static int no_aio;
+    aio_context_t ctx = n > 1 ? aio_context() : 0;
+    int no_aio = !ctx;
     struct iocb cbs[SYNC_AIO_EVENTS];
     int dirfd = -1, err = 0, queued = 0;
 
     if (n <= 0)
         return 0;
-    if (n > 1 && ctx_pid != util_getpid()) {
-        /* A forked child cannot use its parent's context. */
-        ctx = 0;
-        no_aio = syscall(SYS_io_setup, SYNC_AIO_EVENTS, &ctx) < 0;
-        ctx_pid = util_getpid();
-    }
     for (int i = 0; i < n && !err; i++) {
         int fd = fds[i], isdir = fd < 0;
 
@@ -1043,9 +1053,49 @@ static int sync_parts(struct mbcore *c)
     return r < 0 ? io_error(c, "cannot fsync before the commit") : 0;
 }
 
+/* fdatasync `fd`, running `during(rock)` while the device works on it:
+ * the two waits overlap instead of adding up.  0, or -1 with errno. */
+static int sync_during(int fd, void (*during)(void *), void *rock)
+{
+    aio_context_t ctx = during ? aio_context() : 0;
+    struct iocb cb, *cbp = &cb;
+    struct io_event ev;
+    long got;
+
+    memset(&cb, 0, sizeof(cb));
+    cb.aio_fildes = (uint32_t)fd;
+    cb.aio_lio_opcode = IOCB_CMD_FDSYNC;
+    if (!ctx || syscall(SYS_io_submit, ctx, 1L, &cbp) != 1) {
+        int r = fdatasync(fd), e = errno;
+
+        if (during)
+            during(rock);
+        errno = e;
+        return r;
+    }
+    during(rock);
+    while ((got = syscall(SYS_io_getevents, ctx, 1L, 1L, &ev, NULL)) < 0 &&
+           errno == EINTR)
+        ;
+    if (got < 0)
+        return -1;
+    if ((long)ev.res < 0) {
+        errno = (int)-(long)ev.res;
+        return -1;
+    }
+    return 0;
+}
+
 int mailbox_commit(struct mailbox *mb)
 {
+    return mailbox_commit_during(mb, NULL, NULL);
+}
+
+int mailbox_commit_during(struct mailbox *mb, void (*during)(void *rock),
+                          void *rock)
+{
     struct mbcore *c = mb->c;
+    unsigned char buf[INDEX_HEADER_SIZE];
     int r;
 
     if ((r = need_excl(mb)))
@@ -1054,8 +1104,10 @@ int mailbox_commit(struct mailbox *mb)
         return 0;
     if ((r = sync_parts(c)))
         return r;
-    if ((r = write_header(c, &c->hdr, 0)))
-        return r;
+    index_header_encode(&c->hdr, 0, buf);
+    if (pwrite_all(c->index_fd, buf, sizeof(buf), 0) < 0 ||
+        sync_during(c->index_fd, during, rock) < 0)
+        return io_error(c, "cannot write " FNAME_INDEX " header");
     c->committed_records = c->hdr.num_records;
     c->committed_last_uid = c->hdr.last_uid;
     c->dirty = c->disk_dirty = c->disk_appending = 0;

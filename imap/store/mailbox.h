@@ -168,6 +168,13 @@ int mailbox_expunge_record(struct mailbox *mb, uint32_t recno);
  * parallel syncs, then the header, however many appends and rewrites
  * preceded it. */
 int mailbox_commit(struct mailbox *mb);
+/* mailbox_commit, calling `during(rock)` while the header's own fsync is
+ * in flight (once the files, cache and records are durable), so that a
+ * caller's follow-up work with a sync of its own -- lmtpd's quota update
+ * -- waits on the device at the same time.  The commit can still fail
+ * after `during` ran (an I/O error on the header). */
+int mailbox_commit_during(struct mailbox *mb, void (*during)(void *rock),
+                          void *rock);
 /* Abandon uncommitted appends (their files are removed); flag rewrites
  * already written stay, and the header is recomputed from the records. */
 int mailbox_abort(struct mailbox *mb);
