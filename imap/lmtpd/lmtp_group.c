@@ -5,10 +5,11 @@
  * and each append transaction costs several fsyncs under the mailbox's
  * exclusive lock.  So a delivering process does not append on its own:
  *
- *   1. its staged message (written, not fsync'd) is hard-linked as a "ticket" into the
- *      mailbox's queue directory <partition>/stage./q.<uniqueid>/, before
- *      the mailbox is even opened, so that whoever holds the lock next
- *      finds as many tickets as possible;
+ *   1. its staged message (written, not yet fsync'd) is hard-linked as a
+ *      "ticket" into the mailbox's queue directory
+ *      <partition>/stage./q.<uniqueid>/, before the mailbox is even
+ *      opened, so that whoever holds the lock next finds as many tickets
+ *      as possible;
  *   2. it waits for the queue's lock (flock on <queue>/.lock; shared
  *      first, so that the processes one leader served read their results
  *      side by side);
@@ -16,14 +17,14 @@
  *      if another process has meanwhile appended the message, it takes
  *      the result and is done, without ever opening the mailbox;
  *   4. otherwise it takes the queue lock exclusively, looks once more,
- *      and becomes the leader: under the mailbox's exclusive
- *      lock it appends every ticket waiting in the queue and commits
- *      once -- the commit fsyncs all their files, the cache, the
- *      directory and the records in one round of parallel syncs, so a
- *      batch costs about three device flushes however big it is --
- *      charges quota once, then writes each ticket's result into its
- *      owner's slot and removes the tickets, and only then releases the
- *      queue lock.
+ *      and becomes the leader: under the mailbox's exclusive lock it
+ *      appends every ticket waiting in the queue and commits once -- the
+ *      commit fsyncs all their files, the cache, the directory and the
+ *      records in one round of parallel syncs, so a batch costs about
+ *      three device flushes however big it is -- charges quota once (its
+ *      sync overlapping the header's), then writes each ticket's result
+ *      into its owner's slot and removes the tickets, and only then
+ *      releases the queue lock.
  *
  * The promise is kept: a result saying "stored" is written only after
  * the commit that made the message durable, and a process answers 250
