@@ -91,6 +91,34 @@ class SearchTest(MailTestCase):
         self.assertEqual(len(results), 1)
         self.assertIn(b"1", results[0].split()[2:])
 
+    def test_i18nlevel1_casemap_comparator(self):
+        # RFC 5255 4.2: i;unicode-casemap in SEARCH, SORT and THREAD, after
+        # RFC 2047 decoding; "ÉTÉ" and "été" compare equal, and so do
+        # "ПРИВЕТ" and "Привет".  (RFC 5051 folds through simple titlecase:
+        # "ß" is not "SS" there.)
+        _, s = self.setup_mailbox([
+            message("=?UTF-8?Q?=C3=89T=C3=89_z?="), message("b"),
+            message("=?ISO-8859-1?Q?=E9t=E9_a?="),
+            message("=?UTF-8?B?0J/RgNC40LLQtdGC?=")])
+        self.assertIn("I18NLEVEL=1", self.capabilities(s))
+        for pattern, expect in (("été", [1, 3]), ("ÉTÉ", [1, 3]),
+                                ("ПРИВЕТ", [4])):
+            raw = pattern.encode()
+            s.send(b"s1 SEARCH CHARSET UTF-8 SUBJECT {%d+}\r\n" % len(raw)
+                   + raw + b"\r\n")
+            untagged, tagged = s.read_until_tagged("s1")
+            self.assertOK(tagged, "s1")
+            line = [l for l in untagged if l.startswith(b"* SEARCH")][0]
+            self.assertEqual([int(x) for x in line.split()[2:]], expect,
+                             pattern)
+        # SORT SUBJECT: "b" first; "été a" before "ÉTÉ z" once casemapped.
+        untagged, tagged = s.command("so", "SORT (SUBJECT) UTF-8 ALL")
+        self.assertOK(tagged, "so")
+        line = [l for l in untagged if l.startswith(b"* SORT")][0]
+        order = [int(x) for x in line.split()[2:]]
+        self.assertEqual(order[0], 2)
+        self.assertLess(order.index(3), order.index(1))
+
     def test_synchronizing_literal_gets_continuation(self):
         _, s = self.setup_mailbox([message("needle"), message("hay")])
         s.send(b"s1 SEARCH SUBJECT {6}\r\n")

@@ -175,7 +175,7 @@ NOTES = {
     "CONTEXT=SEARCH": "RFC 5267 PARTIAL, UPDATE, CANCELUPDATE (and RFC 9394 negative ranges); Cyrus 3.6 has none",
     "CONTEXT=SORT": "RFC 5267 sorted update contexts with positions; Dovecot offers CONTEXT=SEARCH only",
     "NOTIFY": "RFC 5465, as Dovecot; Cyrus 3.6 lacks it",
-    "I18NLEVEL=1": "gap: RFC 5255 level 1 (i;unicode-casemap in SEARCH) not advertised",
+    "I18NLEVEL=1": "RFC 5255 level 1: i;unicode-casemap in SEARCH, SORT and THREAD, as Dovecot",
     "PREVIEW": "RFC 8970; Cyrus 3.6 answers NIL without a search index, we always make one",
     "PREVIEW=FUZZY": "gap: pre-RFC form of PREVIEW",
     "SNIPPET=FUZZY": "gap: pre-RFC form of PREVIEW",

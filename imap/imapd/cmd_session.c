@@ -61,6 +61,10 @@ void imapd_capabilities(struct imapd_session *s, struct buf *out)
                         " SORT=MODSEQ SORT=UID THREAD=ORDEREDSUBJECT"
                         " THREAD=REFERENCES THREAD=REFS ESORT CONTEXT=SEARCH"
                         " CONTEXT=SORT");
+    /* RFC 5255 4.3: SEARCH, SORT and THREAD compare with i;unicode-casemap
+     * (lib/charset.h) after MIME and charset decoding, and UTF-8 is a
+     * SEARCH charset, so level 1 must be listed. */
+    buf_appendcstr(out, " I18NLEVEL=1");
     /* RFC 7162 (cmd_select.c, cmd_fetch.c, cmd_store.c, index.c). */
     buf_appendcstr(out, " CONDSTORE QRESYNC");
     /* Mailbox commands (cmd_mailbox.c, cmd_list.c, cmd_acl.c,
