@@ -29,6 +29,7 @@ struct cyrusdb {
 static const struct cyrusdb_backend *cyrusdb_backend = &cyrusdb_berkeley;
 static struct cyrusdb *open_dbs;
 static int init_count;
+static int recovery_needed;
 static pid_t init_pid;
 
 /* Handles inherited across fork() belong to the parent's environment and
@@ -274,4 +275,14 @@ int cyrusdb_run_txn(struct cyrusdb *db,
         return r;
     }
     return CYRUSDB_AGAIN;
+}
+
+void cyrusdb_note_recovery_needed(void)
+{
+    recovery_needed = 1;
+}
+
+int cyrusdb_needs_recovery(void)
+{
+    return recovery_needed;
 }

@@ -43,6 +43,11 @@ enum cyrusdb_error {
     CYRUSDB_INTERNAL,   /* misuse of the API or an unexpected backend state */
 };
 
+/* 1 once the environment has reported that it needs recovery (a process
+ * died inside the library): nothing can use it until `ctl_cyrusdb -r` has
+ * run with every other process gone. */
+int cyrusdb_needs_recovery(void);
+
 /* cyrusdb_init flags */
 #define CYRUSDB_RECOVER  0x01   /* run recovery first (server start only) */
 

@@ -38,4 +38,7 @@ struct cyrusdb_backend {
 
 extern const struct cyrusdb_backend cyrusdb_berkeley;
 
+/* A backend found its environment in need of recovery. */
+void cyrusdb_note_recovery_needed(void);
+
 #endif

@@ -16,8 +16,10 @@
  *     auto-commit operations retry deadlocks and timeouts themselves;
  *   - foreach never holds a cursor while the caller's callback runs.
  * A process that dies inside the library itself can leave the shared
- * regions inconsistent; then failchk reports that recovery is needed and
- * `ctl_cyrusdb -r` (master's START) brings the environment back.
+ * regions inconsistent; then failchk reports that recovery is needed,
+ * cyrusdb_needs_recovery() says so, the service process exits with
+ * SERVICE_EX_RECOVER and master reruns its START (`ctl_cyrusdb -r`) with
+ * every other process stopped (see master(8)).
  */
 #include "config.h"
 
@@ -140,9 +142,11 @@ static int bdb_fail(int r, const char *op, const char *fname)
         log_notice("cyrusdb: %s%s%s: %s", op, sep, fname, db_strerror(r));
         break;
     default:
-        if (r == DB_RUNRECOVERY)
+        if (r == DB_RUNRECOVERY) {
+            cyrusdb_note_recovery_needed();
             log_error("cyrusdb: %s%s%s: %s (run ctl_cyrusdb -r)", op, sep,
                       fname, db_strerror(r));
+        }
         else
             log_error("cyrusdb: %s%s%s: %s", op, sep, fname, db_strerror(r));
         break;
@@ -239,7 +243,10 @@ static int bdb_init(const char *dbdir, int flags)
         if (r == DB_VERSION_MISMATCH || r == DB_RUNRECOVERY)
             log_error("cyrusdb: the environment in %s needs recovery "
                       "(ctl_cyrusdb -r)", dbdir);
-        env->close(env, 0);
+        /* Closing may wait for a mutex the dead process held: a process
+         * that must exit for recovery leaves the handle to exit(). */
+        if (!cyrusdb_needs_recovery())
+            env->close(env, 0);
         return cr == CYRUSDB_INTERNAL ? CYRUSDB_IOERROR : cr;
     }
     dbenv = env;
@@ -249,7 +256,9 @@ static int bdb_init(const char *dbdir, int flags)
         r = bdb_failchk();
         if (r) {
             dbenv = NULL;
-            env->close(env, 0);
+            /* As above: do not wait on the dead process's mutexes. */
+            if (!cyrusdb_needs_recovery())
+                env->close(env, 0);
             return CYRUSDB_IOERROR;
         }
     }

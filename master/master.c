@@ -302,15 +302,11 @@ static void reload(void)
     buf_free(&err);
 }
 
-/* Wait for the children to go, SIGKILL the stragglers, and exit. */
-static void shutdown_master(int sig)
+/* SIGTERM every child, wait for them to go, SIGKILL the stragglers. */
+static void stop_children(void)
 {
     time_t deadline = time(NULL) + SHUTDOWN_GRACE;
-    int status;
 
-    log_notice("exiting on signal %d", sig);
-    services_close_all();
-    tasks_stop();
     children_signal(SIGTERM, NULL);
     while (children_count() > 0) {
         time_t now = time(NULL);
@@ -334,6 +330,17 @@ static void shutdown_master(int sig)
             ;
         reap_children();
     }
+}
+
+/* Wait for the children to go, SIGKILL the stragglers, and exit. */
+static void shutdown_master(int sig)
+{
+    int status;
+
+    log_notice("exiting on signal %d", sig);
+    services_close_all();
+    tasks_stop();
+    stop_children();
     while (waitpid(-1, &status, WNOHANG) > 0)
         ;
     services_done();
@@ -341,6 +348,35 @@ static void shutdown_master(int sig)
     remove_pidfile();
     log_notice("exited");
     exit(0);
+}
+
+/* A child found the database environment in need of recovery (a process
+ * died inside Berkeley DB): no process can use it until recovery has run
+ * with every other one gone.  So stop every child, rerun START (where
+ * cyrus.conf has `ctl_cyrusdb -r`) and let the services start afresh,
+ * rather than have them fail until an administrator steps in. */
+static void recover_databases(void)
+{
+    struct buf err = BUF_INITIALIZER;
+    struct masterconf *mc;
+
+    log_error("the database environment needs recovery: stopping every "
+              "process and running START again");
+    stop_children();
+    mc = read_cyrus_conf(&err);
+    if (!mc) {
+        log_error("%s; recovery not run", buf_cstring(&err));
+    } else if (tasks_run_start(mc, &err) < 0) {
+        log_error("%s", buf_cstring(&err));
+    } else {
+        log_notice("recovery done; services start again");
+    }
+    if (mc)
+        masterconf_free(&mc);
+    buf_free(&err);
+    services_forget_failures();
+    /* Children stopped on the way may have asked again: recovery ran. */
+    (void)services_take_recovery_request();
 }
 
 static void main_loop(void)
@@ -373,6 +409,8 @@ static void main_loop(void)
             got_chld = 0;
             reap_children();
         }
+        if (services_take_recovery_request())
+            recover_databases();
         if (got_term) {
             free(ps.fds);
             shutdown_master(got_term);

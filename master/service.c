@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/config.h"
+#include "lib/cyrusdb.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "master/privs.h"
@@ -292,6 +293,16 @@ static int wait_connection(int timeout)
     return fd;
 }
 
+static void on_init_stuck(int sig)
+{
+    static const char msg[] = "service: initialization hangs; the database "
+                               "environment needs recovery\n";
+
+    (void)sig;
+    (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    _exit(SERVICE_EX_RECOVER);
+}
+
 static void serve_loop(const struct service_ops *ops,
                        const struct service_args *args)
 {
@@ -321,6 +332,13 @@ static void serve_loop(const struct service_ops *ops,
         ops->serve(&conn);
         close(fd);
         uses++;
+        /* The session met an environment that needs recovery: only master
+         * can have it run, once every process has let go of it. */
+        if (cyrusdb_needs_recovery()) {
+            log_error("%s: the database environment needs recovery",
+                      service_name);
+            exit(SERVICE_EX_RECOVER);
+        }
         if (args->max_use > 0 && uses >= args->max_use)
             break;
     }
@@ -364,10 +382,17 @@ int service_main(int argc, char **argv, const struct service_ops *ops)
     }
     set_handler(SIGHUP, on_signal);
 
+    /* An init that hangs is, in practice, waiting on a lock of a process
+     * that died inside Berkeley DB: only recovery frees it, so it ends as
+     * a child that found the environment in need of recovery. */
+    set_handler(SIGALRM, on_init_stuck);
+    alarm(SERVICE_INIT_TIMEOUT);
     if (ops->init && (r = ops->init(argc, argv)) != 0) {
         log_error("%s: initialization failed (%d)", service_name, r);
         exit(r);
     }
+    alarm(0);
+    set_handler(SIGALRM, SIG_DFL);
 
     if (standalone)
         serve_stdio(ops);

@@ -31,6 +31,16 @@
 #define SERVICE_STATUS_FD 3   /* write end of the status pipe */
 #define SERVICE_LISTEN_FD 4   /* the listening socket */
 
+/* What init() returns (and the process exits with) when the database
+ * environment needs recovery -- a process died inside Berkeley DB -- so
+ * that no process can use it: master then stops every service, reruns
+ * its START entries (ctl_cyrusdb -r) and starts them again.  Outside the
+ * sysexits range. */
+#define SERVICE_EX_RECOVER 79
+/* Seconds init() may take before the process gives up with
+ * SERVICE_EX_RECOVER (it hangs on a dead process's Berkeley DB lock). */
+#define SERVICE_INIT_TIMEOUT 20
+
 /* Messages a child writes on the status pipe, each as one struct
  * service_message (8 bytes, so every write is atomic and children of one
  * service can share the pipe). */

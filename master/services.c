@@ -51,6 +51,8 @@ struct slot {
 
 static struct services_ctx ctx;
 static struct msvc *services;
+/* A child exited with SERVICE_EX_RECOVER since the last look. */
+static int recovery_requested;
 static struct slot *slots;
 static int nslots, slots_alloc, slots_first;
 
@@ -518,6 +520,8 @@ void services_child_exited(struct child *c, int status, time_t now)
         read_status(s);
     failed = c->state == CHILD_STARTING &&
              !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == SERVICE_EX_RECOVER)
+        recovery_requested = 1;
     child_set_state(s, c, CHILD_EXITING);
     s->nchildren--;
     if (s->removed) {
@@ -533,6 +537,22 @@ void services_child_exited(struct child *c, int status, time_t now)
         log_error("service %s: %d processes in a row died before getting "
                   "ready; waiting %d s before the next",
                   s->name, s->fail_streak, hold);
+    }
+}
+
+int services_take_recovery_request(void)
+{
+    int r = recovery_requested;
+
+    recovery_requested = 0;
+    return r;
+}
+
+void services_forget_failures(void)
+{
+    for (struct msvc *s = services; s; s = s->next) {
+        s->fail_streak = 0;
+        s->hold_until = 0;
     }
 }
 

@@ -58,6 +58,12 @@ void services_poll_prepare(struct pollset *ps);
 void services_poll_handle(const struct pollset *ps, time_t now);
 /* A child of a service ended (after waitpid); the caller frees it. */
 void services_child_exited(struct child *c, int status, time_t now);
+/* 1 if a child asked for database recovery (exit SERVICE_EX_RECOVER)
+ * since the last call. */
+int services_take_recovery_request(void);
+/* Clear the failure streaks (and the waits they imposed): after recovery
+ * the services start afresh. */
+void services_forget_failures(void);
 /* Close every listening socket (shutdown): no new children. */
 void services_close_all(void);
 /* Number of services with open sockets. */

@@ -6,6 +6,7 @@
 
 #include "imap/imapd/imapd.h"
 #include "lib/buf.h"
+#include "lib/cyrusdb.h"
 #include "lib/log.h"
 #include "lib/saslserver.h"
 #include "master/service.h"
@@ -47,7 +48,7 @@ static int imapd_init(int argc, char **argv)
     if (saslserver_init("Cyrus") < 0)
         return EX_TEMPFAIL;
     if (imapd_mailbox_process_init(&settings.mbox) < 0)
-        return EX_TEMPFAIL;
+        return cyrusdb_needs_recovery() ? SERVICE_EX_RECOVER : EX_TEMPFAIL;
     return 0;
 }
 

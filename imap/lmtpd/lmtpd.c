@@ -16,6 +16,7 @@
 
 #include "imap/lmtpd/lmtpd.h"
 #include "lib/config.h"
+#include "lib/cyrusdb.h"
 #include "lib/log.h"
 #include "lib/prot_tls.h"
 #include "lib/saslserver.h"
@@ -183,7 +184,7 @@ static int lmtpd_init(int argc, char **argv)
     if (saslserver_init("Cyrus") < 0)
         return EX_TEMPFAIL;
     if (lmtp_deliver_init(&settings) < 0)
-        return EX_TEMPFAIL;
+        return cyrusdb_needs_recovery() ? SERVICE_EX_RECOVER : EX_TEMPFAIL;
     return 0;
 }
 
