@@ -211,6 +211,26 @@ static void pick_returned(unsigned opts, const struct search_return *ret,
     }
 }
 
+void imapd_search_write_plain(struct imapd_session *s, const char *name,
+                              const struct imapd_search_result *res,
+                              int modseq)
+{
+    struct buf out = BUF_INITIALIZER;
+    uint64_t highest = 0;
+
+    buf_printf(&out, "* %s", name);
+    for (size_t i = 0; i < res->count; i++) {
+        buf_printf(&out, " %u", res->nums[i]);
+        if (res->modseqs[i] > highest)
+            highest = res->modseqs[i];
+    }
+    if (modseq && res->count)
+        buf_printf(&out, " (MODSEQ %llu)", (unsigned long long)highest);
+    buf_appendcstr(&out, "\r\n");
+    prot_write(s->prot, out.s, out.len);
+    buf_free(&out);
+}
+
 void imapd_search_return(struct imapd_session *s, struct imapd_cmd *cmd,
                          const struct search_return *ret,
                          const struct imapd_search_result *res, int modseq)
@@ -344,7 +364,6 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
     struct imapd_search_result res = IMAPD_SEARCH_RESULT_INITIALIZER;
     struct found f = { cmd->uid, &res };
     int r, modseq;
-    size_t i;
 
     memset(&ret, 0, sizeof(ret));
     if (imapd_search_parse(s, cmd, cmd->c, &ret, NULL, &prog) < 0)
@@ -372,26 +391,10 @@ void cmd_search(struct imapd_session *s, struct imapd_cmd *cmd)
         imapd_no(s, cmd, imapd_error_mailbox(r));
         return;
     }
-    if (ret.present) {
+    if (ret.present)
         imapd_search_return(s, cmd, &ret, &res, modseq);
-    } else {
-        struct buf out = BUF_INITIALIZER;
-        uint64_t highest = 0;
-
-        buf_appendcstr(&out, "* SEARCH");
-        for (i = 0; i < res.count; i++) {
-            buf_printf(&out, " %u", res.nums[i]);
-            if (res.modseqs[i] > highest)
-                highest = res.modseqs[i];
-        }
-        /* RFC 7162 3.1.6: with MODSEQ, a non-empty result ends with the
-         * highest modseq of the messages found. */
-        if (modseq && res.count)
-            buf_printf(&out, " (MODSEQ %llu)", (unsigned long long)highest);
-        buf_appendcstr(&out, "\r\n");
-        prot_write(s->prot, out.s, out.len);
-        buf_free(&out);
-    }
+    else
+        imapd_search_write_plain(s, "SEARCH", &res, modseq);
     if (ret.opts & SEARCH_RETURN_UPDATE)
         imapd_search_update(s, cmd, &prog, NULL, NULL, &res);
     search_free(&prog);

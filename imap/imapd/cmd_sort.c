@@ -182,25 +182,10 @@ void cmd_sort(struct imapd_session *s, struct imapd_cmd *cmd)
         imapd_search_result_add(&res, it->num, it->uid, it->modseq);
     }
 
-    if (ret.present) {
+    if (ret.present)
         imapd_search_return(s, cmd, &ret, &res, modseq);
-    } else {
-        struct buf out = BUF_INITIALIZER;
-        uint64_t highest = 0;
-
-        buf_appendcstr(&out, "* SORT");
-        for (i = 0; i < res.count; i++) {
-            buf_printf(&out, " %u", res.nums[i]);
-            if (res.modseqs[i] > highest)
-                highest = res.modseqs[i];
-        }
-        /* RFC 7162 3.1.5: as for SEARCH */
-        if (modseq && res.count)
-            buf_printf(&out, " (MODSEQ %llu)", (unsigned long long)highest);
-        buf_appendcstr(&out, "\r\n");
-        prot_write(s->prot, out.s, out.len);
-        buf_free(&out);
-    }
+    else
+        imapd_search_write_plain(s, "SORT", &res, modseq);
     /* The context keeps the sorted set: it orders what comes later. */
     if (ret.opts & SEARCH_RETURN_UPDATE)
         imapd_search_update(s, cmd, &prog, &crit, &sr.set, &res);

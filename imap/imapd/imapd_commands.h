@@ -186,6 +186,12 @@ int imapd_search_match(struct index_view *v, struct search_program *prog,
 void imapd_search_return(struct imapd_session *s, struct imapd_cmd *cmd,
                          const struct search_return *ret,
                          const struct imapd_search_result *res, int modseq);
+/* The plain answer "* <name> n n ..." (name: SEARCH or SORT), ending in
+ * "(MODSEQ m)" with the highest modseq found when `modseq` and not empty
+ * (RFC 7162 3.1.5, 3.1.6). */
+void imapd_search_write_plain(struct imapd_session *s, const char *name,
+                              const struct imapd_search_result *res,
+                              int modseq);
 /* After the search of a RETURN (UPDATE) command has run: keep *progp
  * (and, for SORT, its criteria and *setp) as an update context of the selected mailbox,
  * or answer NOUPDATE when there are too many (RFC 5267 4.3.1). */

@@ -1292,9 +1292,10 @@ static int eval(struct search_node *n, const struct search_msg *m,
         return rec->size < n->num;
     case OP_BEFORE:
         return internal_wallclock(rec) < n->u0;
-    case OP_ON:
-        return internal_wallclock(rec) >= n->u0 &&
-               internal_wallclock(rec) < n->u1;
+    case OP_ON: {
+        int64_t t = internal_wallclock(rec);
+        return t >= n->u0 && t < n->u1;
+    }
     case OP_SINCE:
         return internal_wallclock(rec) >= n->u0;
     case OP_SENTBEFORE:

@@ -297,7 +297,9 @@ static int read_result(int lockfd, uint32_t nonce, uint32_t seq,
     return 1;
 }
 
-/* flock, retried on EINTR. */
+/* flock, retried on EINTR.  Not lib/lock's fcntl locks: turning a shared
+ * lock held by several processes into an exclusive one is a deadlock
+ * (EDEADLK) with fcntl, where flock lets go of the shared one first. */
 static int lock_queue(int fd, int how)
 {
     int r;
@@ -305,20 +307,6 @@ static int lock_queue(int fd, int how)
     while ((r = flock(fd, how)) < 0 && errno == EINTR)
         ;
     return r;
-}
-
-/* mkdir -p, cheap when the directory is there (the usual case): a stat
- * takes no lock, where a mkdir that fails with EEXIST still takes the
- * parent directory's lock that every delivery's file creation needs. */
-static int ensure_dir(const char *path)
-{
-    struct stat sb;
-
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return 0;
-    if (mkdir(path, 0750) == 0 || errno == EEXIST)
-        return 0;
-    return cyrus_mkdir_p(path, 0750);
 }
 
 enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
@@ -337,7 +325,8 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     int r, n = 0, mine = -1;
 
     buf_printf(&qdir, "%s/q.%s", a->stagedir, a->uniqueid);
-    if (ensure_dir(buf_cstring(&qdir)) < 0) {
+    /* One stat when it is there: no directory lock taken. */
+    if (cyrus_mkdir_p(buf_cstring(&qdir), 0750) < 0) {
         log_error("lmtpd: cannot create %s: %s", buf_cstring(&qdir),
                   strerror(errno));
         goto out;

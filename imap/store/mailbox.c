@@ -1244,29 +1244,32 @@ static int store_message_file(struct mbcore *c, const char *stage,
                               const char *path, uint8_t guid[20],
                               uint64_t *size)
 {
-    int stage_durable = info->stage_durable;
-    int in, out, r;
+    int in, out, r = 0;
 
-    if (info->guid && link_message(stage, path) == 0) {
-        memcpy(guid, info->guid, 20);
-        *size = info->size;
-        if (stage_durable)
+    if (link_message(stage, path) == 0) {
+        if (info->guid) {
+            /* The caller read the stage already: take its results. */
+            memcpy(guid, info->guid, 20);
+            *size = info->size;
+            in = info->stage_durable ? -1
+                 : fcntl(info->stage_fd, F_DUPFD_CLOEXEC, 0);
+        } else {
+            in = open(path, O_RDONLY | O_CLOEXEC);
+            if (in < 0)
+                return io_error(c, "cannot open linked message");
+            if ((r = store_hash_fd(in, -1, guid, size))) {
+                close(in);
+                return r;
+            }
+        }
+        if (info->stage_durable) {
+            if (in >= 0)
+                close(in);
             return 0;
-        in = fcntl(info->stage_fd, F_DUPFD_CLOEXEC, 0);
+        }
         if (in < 0)
             return io_error(c, "cannot keep the message for its fsync");
         return defer_sync(c, in);
-    }
-    if (!info->guid && link_message(stage, path) == 0) {
-        in = open(path, O_RDONLY | O_CLOEXEC);
-        if (in < 0)
-            return io_error(c, "cannot open linked message");
-        r = store_hash_fd(in, -1, guid, size);
-        if (r || stage_durable)
-            close(in);
-        else
-            r = defer_sync(c, in);
-        return r;
     }
     in = open(stage, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
