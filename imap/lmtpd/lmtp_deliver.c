@@ -513,14 +513,8 @@ static enum lmtp_status get_stage(struct delivery *d, const char *partition,
         log_error("lmtpd: partition %s has no directory", partition);
         return slot->status;
     }
+    /* Made by the first stage file that needs it. */
     buf_printf(&dir, "%s/stage.", pdir);
-    /* cyrus_mkdir_p is one stat when it is there: a mkdir would take the
-     * directory lock every delivery's stage file needs. */
-    if (cyrus_mkdir_p(buf_cstring(&dir), 0750) < 0) {
-        log_error("lmtpd: cannot create %s", buf_cstring(&dir));
-        buf_free(&dir);
-        return slot->status;
-    }
     slot->stagedir = buf_release(&dir);
     r = append_stage_buf(slot->stagedir, d->base, d->len, &slot->stage);
     /* Not fsync'd here: the group commit that stores it does (see

@@ -99,15 +99,22 @@ static void list_tickets(const char *qdir, strarray_t *out)
         qsort(out->data, (size_t)out->count, sizeof(char *), cmp_str);
 }
 
+/* Tickets up to this size are read into memory rather than mapped:
+ * unmapping costs a TLB flush, which a virtual machine pays dearly. */
+#define READ_MAX (256 * 1024)
+
 /* Read a ticket once for everything the append needs: the cache payload,
  * the SHA-1 and size (info->guid, info->size) and the open descriptor
  * (*fdp, info->stage_fd), so that the mailbox neither opens nor reads the
- * file again under its lock. */
+ * file again under its lock.  `scratch` holds a small ticket's bytes. */
 static int parse_ticket(const char *path, struct buf *cache,
-                        struct append_info *info, uint8_t guid[20], int *fdp)
+                        struct buf *scratch, struct append_info *info,
+                        uint8_t guid[20], int *fdp)
 {
     struct stat sb;
     void *map = NULL;
+    const char *base = "";
+    size_t len;
     int fd, r;
 
     *fdp = -1;
@@ -117,20 +124,29 @@ static int parse_ticket(const char *path, struct buf *cache,
             close(fd);
         return APPEND_IOERROR;
     }
-    if (sb.st_size > 0) {
-        map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    len = (size_t)sb.st_size;
+    if (len > 0 && len <= READ_MAX) {
+        buf_reset(scratch);
+        buf_ensure(scratch, len);
+        if (pread(fd, scratch->s, len, 0) != (ssize_t)len) {
+            close(fd);
+            return APPEND_IOERROR;
+        }
+        base = scratch->s;
+    } else if (len > 0) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
             close(fd);
             return APPEND_IOERROR;
         }
+        base = map;
     }
-    r = append_build_cache(map ? map : "", (size_t)sb.st_size, cache,
-                           &info->sentdate, &info->header_size);
-    if (!r && !EVP_Digest(map ? map : "", (size_t)sb.st_size, guid, NULL,
-                          EVP_sha1(), NULL))
+    r = append_build_cache(base, len, cache, &info->sentdate,
+                           &info->header_size);
+    if (!r && !EVP_Digest(base, len, guid, NULL, EVP_sha1(), NULL))
         r = APPEND_IOERROR;
     if (map)
-        munmap(map, (size_t)sb.st_size);
+        munmap(map, len);
     if (r) {
         close(fd);
         return r;
@@ -167,13 +183,29 @@ static void charge_quota(void *rock)
         log_error("lmtpd: quota usage of %s not updated", ch->root);
 }
 
+/* More tickets in the queue than the `n` of this batch? */
+static int more_queued(const char *qdir, int n)
+{
+    DIR *d = opendir(qdir);
+    struct dirent *de;
+    int count = 0;
+
+    if (!d)
+        return 0;
+    while (count <= n && (de = readdir(d)))
+        if (de->d_name[0] != '.')
+            count++;
+    closedir(d);
+    return count > n;
+}
+
 /* Append every ticket to the locked mailbox in one transaction. */
 static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
                  const char *qdir, struct ticket *t, int n)
 {
     int64_t used[QUOTA_NUMRESOURCES] = { 0 };
     char *root = quota_findroot(a->mailbox);
-    struct buf cache = BUF_INITIALIZER;
+    struct buf cache = BUF_INITIALIZER, scratch = BUF_INITIALIZER;
     int appended = 0, r;
 
     for (int i = 0; i < n; i++) {
@@ -186,7 +218,7 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
 
         memset(&info, 0, sizeof(info));
         buf_reset(&cache);
-        r = parse_ticket(path, &cache, &info, guid, &fd);
+        r = parse_ticket(path, &cache, &scratch, &info, guid, &fd);
         size = info.size;
         if (!r && size > UINT32_MAX)
             r = APPEND_TOOBIG;
@@ -225,8 +257,15 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
         }
     }
     buf_free(&cache);
+    buf_free(&scratch);
     if (appended) {
         struct charge ch = { root, used };
+
+        /* Deliveries keep coming: the commit reserves the next batch's
+         * UIDs, so that the next leader skips the appending mark's sync
+         * (one of the three a batch waits for). */
+        if (more_queued(qdir, n))
+            mailbox_expect_appends(mb, BATCH_MAX);
 
         /* The quota database's own sync overlaps the header's: a crash
          * between the two may leave the usage ahead of the mailbox (one
@@ -242,6 +281,36 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
         }
     }
     free(root);
+}
+
+/* The mailbox this process last led a batch for stays open (unlocked)
+ * until it leads one for another: opening a mailbox afresh reads all its
+ * files under a lock of its own, and a leader would do it inside the
+ * queue lock everybody waits on.  Opening the kept one again costs a
+ * stat. */
+static struct mailbox *kept_mb;
+static char *kept_dir;
+
+static int open_mailbox(const char *dir, struct mailbox **mbp)
+{
+    /* A different path may still be the kept directory (renamed): the
+     * process must not hold the same files through two handles. */
+    if (kept_mb && strcmp(kept_dir, dir)) {
+        mailbox_close(&kept_mb);
+        free(kept_dir);
+        kept_dir = NULL;
+    }
+    return mailbox_open(dir, mbp);
+}
+
+static void keep_mailbox(const char *dir, struct mailbox **mbp)
+{
+    if (kept_mb)
+        mailbox_close(&kept_mb);
+    free(kept_dir);
+    kept_mb = *mbp;
+    kept_dir = xstrdup(dir);
+    *mbp = NULL;
 }
 
 /* A ticket is named "<time>.<pid>.<nonce>.<seq>.<q|i>": its owner, a
@@ -325,12 +394,6 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     int r, n = 0, mine = -1;
 
     buf_printf(&qdir, "%s/q.%s", a->stagedir, a->uniqueid);
-    /* One stat when it is there: no directory lock taken. */
-    if (cyrus_mkdir_p(buf_cstring(&qdir), 0750) < 0) {
-        log_error("lmtpd: cannot create %s: %s", buf_cstring(&qdir),
-                  strerror(errno));
-        goto out;
-    }
     if (nonce_pid != util_getpid()) {
         /* Tells this process's results from those of an earlier process
          * that had the same pid. */
@@ -345,7 +408,17 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     buf_printf(&tpath, "%s/%010lld.%d.%08x.%u.%c", buf_cstring(&qdir),
                (long long)time(NULL), (int)nonce_pid, nonce, seq,
                a->ignorequota ? 'i' : 'q');
-    if (link(a->stagepath, buf_cstring(&tpath)) < 0) {
+    r = link(a->stagepath, buf_cstring(&tpath));
+    if (r < 0 && errno == ENOENT) {
+        /* The queue is made by its first delivery, not checked by each. */
+        if (cyrus_mkdir_p(buf_cstring(&qdir), 0750) < 0) {
+            log_error("lmtpd: cannot create %s: %s", buf_cstring(&qdir),
+                      strerror(errno));
+            goto out;
+        }
+        r = link(a->stagepath, buf_cstring(&tpath));
+    }
+    if (r < 0) {
         log_error("lmtpd: cannot queue %s: %s", buf_cstring(&tpath),
                   strerror(errno));
         goto out;
@@ -379,7 +452,7 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
     if (read_result(lockfd, nonce, seq, &status, uid))
         goto out;
 
-    r = mailbox_open(a->mbdir, &mb);
+    r = open_mailbox(a->mbdir, &mb);
     if (!r)
         r = mailbox_lock_exclusive(mb);
     if (r) {
@@ -417,6 +490,7 @@ enum lmtp_status lmtp_group_append(const struct lmtp_group_args *a,
         free(p);
     }
     mailbox_unlock(mb);
+    keep_mailbox(a->mbdir, &mb);
     status = t[mine].status;
     *uid = t[mine].uid;
     if (n > 1)

@@ -129,7 +129,7 @@ static void txn_reset(struct session *s)
 static void new_sessionid(struct session *s)
 {
     snprintf(s->sessionid, sizeof(s->sessionid), "%s-%d-%lld-%u",
-             s->st->servername, (int)getpid(), (long long)time(NULL),
+             s->st->servername, (int)util_getpid(), (long long)time(NULL),
              ++s->txn_count);
 }
 

@@ -189,22 +189,30 @@ static int stage_create(const char *stagedir, struct stagemsg *stage)
 {
     static unsigned counter;
     struct buf path = BUF_INITIALIZER;
+    int made_dir = 0;
 
-    if (cyrus_mkdir_p(stagedir, 0750) < 0) {
-        log_error("append: cannot create %s: %s", stagedir, strerror(errno));
-        return -1;
-    }
     for (int attempt = 0; attempt < 100; attempt++) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         buf_reset(&path);
-        buf_printf(&path, "%s/%d-%u-%ld", stagedir, (int)getpid(), ++counter,
-                   (long)ts.tv_nsec);
+        buf_printf(&path, "%s/%d-%u-%ld", stagedir, (int)util_getpid(),
+                   ++counter, (long)ts.tv_nsec);
         int fd = open(buf_cstring(&path),
                       O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
             stage->path = buf_release(&path);
             return fd;
+        }
+        /* The directory is made on first use, not checked every time. */
+        if (errno == ENOENT && !made_dir) {
+            made_dir = 1;
+            if (cyrus_mkdir_p(stagedir, 0750) < 0) {
+                log_error("append: cannot create %s: %s", stagedir,
+                          strerror(errno));
+                buf_free(&path);
+                return -1;
+            }
+            continue;
         }
         if (errno != EEXIST) break;
     }

@@ -54,6 +54,10 @@ struct mbcore {
     int dirty;                   /* hdr differs from the disk */
     int disk_dirty;              /* INDEX_FLAG_DIRTY is on disk */
     int disk_appending;          /* INDEX_FLAG_APPENDING is on disk */
+    uint32_t disk_reserved_uid;  /* INDEX_FLAG_RESERVED's limit on disk,
+                                    0 if none */
+    uint32_t more_appends;       /* UIDs mailbox_expect_appends asked the
+                                    next commit to reserve */
     int sync_cache, sync_index, sync_dir;
     int *sync_files;             /* message files linked or written since
                                     the last commit, not fsync'd yet */
@@ -216,12 +220,37 @@ static void counts_apply(struct index_header *h, const struct index_record *r,
         h->unseen += d;
 }
 
+/* The marks on disk, as this process knows them. */
+static struct index_marks disk_marks(const struct mbcore *c)
+{
+    struct index_marks m = { 0, c->disk_reserved_uid };
+
+    if (c->disk_dirty)
+        m.flags |= INDEX_FLAG_DIRTY;
+    if (c->disk_appending)
+        m.flags |= INDEX_FLAG_APPENDING;
+    if (c->disk_reserved_uid)
+        m.flags |= INDEX_FLAG_RESERVED;
+    return m;
+}
+
+static void set_disk_marks(struct mbcore *c, const struct index_marks *m)
+{
+    c->disk_dirty = !!(m->flags & INDEX_FLAG_DIRTY);
+    c->disk_appending = !!(m->flags & INDEX_FLAG_APPENDING);
+    /* A reservation at or below last_uid reserves nothing. */
+    c->disk_reserved_uid = (m->flags & INDEX_FLAG_RESERVED) &&
+                                   m->reserved_uid > c->hdr.last_uid
+                               ? m->reserved_uid : 0;
+}
+
+/* Write a header with `m` and make it durable. */
 static int write_header(struct mbcore *c, const struct index_header *h,
-                        uint32_t flags)
+                        const struct index_marks *m)
 {
     unsigned char buf[INDEX_HEADER_SIZE];
 
-    index_header_encode(h, flags, buf);
+    index_header_encode(h, m, buf);
     if (pwrite_all(c->index_fd, buf, sizeof(buf), 0) < 0 ||
         fdatasync(c->index_fd) < 0)
         return io_error(c, "cannot write " FNAME_INDEX " header");
@@ -251,30 +280,37 @@ static int core_repair(struct mbcore *c)
             (!h.first_expunged || rec.last_updated < h.first_expunged))
             h.first_expunged = rec.last_updated;
     }
-    if ((r = write_header(c, &h, 0)))
+    /* A reservation stays: files it covers may still be a dead
+     * appender's. */
+    struct index_marks m = { 0, c->disk_reserved_uid };
+    if (m.reserved_uid)
+        m.flags = INDEX_FLAG_RESERVED;
+    if ((r = write_header(c, &h, &m)))
         return r;
     log_notice("%s: recomputed index header after an interrupted update",
                c->dir);
     c->hdr = h;
     c->committed_records = h.num_records;
     c->committed_last_uid = h.last_uid;
-    c->disk_dirty = c->disk_appending = 0;
+    set_disk_marks(c, &m);
     return 0;
 }
 
 /* An append died between linking its message files and publishing the
  * header: remove the files it left above last_uid (they were never
  * acknowledged) and clear the mark, so that neither a later append nor
- * reconstruct mistakes them for messages. */
+ * reconstruct mistakes them for messages.  That removes whatever a
+ * reservation covered too. */
 static int core_drop_uncommitted(struct mbcore *c)
 {
+    struct index_marks m = { c->disk_dirty ? INDEX_FLAG_DIRTY : 0, 0 };
     int r;
 
-    if (store_remove_uncommitted(c->dir, c->hdr.last_uid) < 0)
+    if (store_remove_uncommitted(c->dir, c->hdr.last_uid, 0) < 0)
         return MAILBOX_IOERROR;
-    if ((r = write_header(c, &c->hdr, c->disk_dirty ? INDEX_FLAG_DIRTY : 0)))
+    if ((r = write_header(c, &c->hdr, &m)))
         return r;
-    c->disk_appending = 0;
+    set_disk_marks(c, &m);
     return 0;
 }
 
@@ -361,7 +397,8 @@ static int core_refresh(struct mbcore *c, int type)
 {
     char *path = core_path(c, FNAME_INDEX);
     struct stat st;
-    uint32_t flags, cache_gen;
+    struct index_marks marks;
+    uint32_t cache_gen;
     int r;
 
     r = stat(path, &st);
@@ -391,15 +428,15 @@ static int core_refresh(struct mbcore *c, int type)
 
     if (remap(c->index_fd, &c->index_map, &c->index_maplen) < 0)
         return io_error(c, "cannot map " FNAME_INDEX);
-    if (index_header_decode(c->index_map, c->index_maplen, &c->hdr, &flags)) {
+    if (index_header_decode(c->index_map, c->index_maplen, &c->hdr, &marks)) {
         log_error("%s: " FNAME_INDEX " header: bad magic or checksum", c->dir);
         return MAILBOX_CORRUPT;
     }
     c->committed_records = c->hdr.num_records;
     c->committed_last_uid = c->hdr.last_uid;
     c->dirty = 0;
-    c->disk_dirty = !!(flags & INDEX_FLAG_DIRTY);
-    c->disk_appending = !!(flags & INDEX_FLAG_APPENDING);
+    c->more_appends = 0;
+    set_disk_marks(c, &marks);
     c->sync_cache = c->sync_index = c->sync_dir = 0;
     if ((r = index_cover(c, c->hdr.num_records)))
         return r;
@@ -425,8 +462,10 @@ static int core_refresh(struct mbcore *c, int type)
     if ((r = reload_store_header(c)))
         return r;
 
-    /* Under our lock nobody else is writing: marks on disk are those of
-     * a writer that died. */
+    /* Under our lock nobody else is writing: these marks on disk are
+     * those of a writer that died.  (A reservation is not: its writer
+     * committed, and it is cleared by whoever next commits without
+     * making one.) */
     if (c->disk_dirty || c->disk_appending) {
         if (type != LK_EXCL)
             return REFRESH_NEED_EXCL;
@@ -520,7 +559,7 @@ static struct mbcore *core_find(const struct stat *st)
 {
     for (struct mbcore *c = open_cores; c; c = c->next) {
         if (c->dev == st->st_dev && c->ino == st->st_ino &&
-            c->pid == getpid())
+            c->pid == util_getpid())
             return c;
     }
     return NULL;
@@ -555,7 +594,7 @@ int mailbox_open(const char *dir, struct mailbox **mbp)
     }
 
     c = xzmalloc(sizeof(*c));
-    c->pid = getpid();
+    c->pid = util_getpid();
     c->dev = st.st_dev;
     c->ino = st.st_ino;
     c->dir = xstrdup(dir);
@@ -805,11 +844,12 @@ int64_t mailbox_find_uid(struct mailbox *mb, uint32_t uid)
 static int mark_disk(struct mbcore *c, uint32_t flag)
 {
     struct index_header disk;
-    uint32_t flags;
+    struct index_marks m = disk_marks(c);
 
-    if (index_header_decode(c->index_map, c->index_maplen, &disk, &flags))
+    if (index_header_decode(c->index_map, c->index_maplen, &disk, NULL))
         return MAILBOX_CORRUPT;
-    if (write_header(c, &disk, flags | flag))
+    m.flags |= flag;
+    if (write_header(c, &disk, &m))
         return MAILBOX_IOERROR;
     if (flag & INDEX_FLAG_DIRTY)
         c->disk_dirty = 1;
@@ -1096,30 +1136,53 @@ int mailbox_commit_during(struct mailbox *mb, void (*during)(void *rock),
 {
     struct mbcore *c = mb->c;
     unsigned char buf[INDEX_HEADER_SIZE];
+    struct index_marks m = { 0, 0 };
     int r;
 
     if ((r = need_excl(mb)))
         return r;
     if (!c->dirty)
         return 0;
+    if (c->more_appends && c->hdr.last_uid <= UINT32_MAX - c->more_appends) {
+        /* The next appends, up to the reservation, need no mark of their
+         * own; whatever the current reservation covers, this one covers
+         * too, since last_uid only grows. */
+        m.flags = INDEX_FLAG_RESERVED;
+        m.reserved_uid = c->hdr.last_uid + c->more_appends;
+        if (m.reserved_uid < c->disk_reserved_uid)
+            m.reserved_uid = c->disk_reserved_uid;
+    } else if (c->disk_reserved_uid > c->hdr.last_uid &&
+               store_remove_uncommitted(c->dir, c->hdr.last_uid,
+                                        c->disk_reserved_uid) < 0) {
+        /* Ending a reservation: an appender that used it and died left
+         * its files above last_uid, which must go (durably) before the
+         * mark does. */
+        return MAILBOX_IOERROR;
+    }
     if ((r = sync_parts(c)))
         return r;
-    index_header_encode(&c->hdr, 0, buf);
+    index_header_encode(&c->hdr, &m, buf);
     if (pwrite_all(c->index_fd, buf, sizeof(buf), 0) < 0 ||
         sync_during(c->index_fd, during, rock) < 0)
         return io_error(c, "cannot write " FNAME_INDEX " header");
     c->committed_records = c->hdr.num_records;
     c->committed_last_uid = c->hdr.last_uid;
-    c->dirty = c->disk_dirty = c->disk_appending = 0;
+    c->dirty = 0;
+    c->more_appends = 0;
+    set_disk_marks(c, &m);
     c->sync_cache = c->sync_index = c->sync_dir = 0;
     return 0;
+}
+
+void mailbox_expect_appends(struct mailbox *mb, uint32_t n)
+{
+    mb->c->more_appends = n;
 }
 
 int mailbox_abort(struct mailbox *mb)
 {
     struct mbcore *c = mb->c;
     struct buf path = BUF_INITIALIZER;
-    uint32_t flags;
     int r;
 
     if ((r = need_excl(mb)))
@@ -1131,16 +1194,20 @@ int mailbox_abort(struct mailbox *mb)
     }
     buf_free(&path);
     drop_sync_files(c);
-    if (index_header_decode(c->index_map, c->index_maplen, &c->hdr, &flags))
+    if (index_header_decode(c->index_map, c->index_maplen, &c->hdr, NULL))
         return MAILBOX_CORRUPT;
     c->dirty = 0;
+    c->more_appends = 0;
     c->sync_cache = c->sync_index = c->sync_dir = 0;
     if (c->disk_dirty)
         return core_repair(c);
     if (c->disk_appending) {
-        if ((r = write_header(c, &c->hdr, 0)))
+        /* Our own files are gone; a reservation stays as it was. */
+        struct index_marks m = disk_marks(c);
+        m.flags &= ~INDEX_FLAG_APPENDING;
+        if ((r = write_header(c, &c->hdr, &m)))
             return r;
-        c->disk_appending = 0;
+        set_disk_marks(c, &m);
     }
     return 0;
 }
@@ -1311,7 +1378,9 @@ int mailbox_append_message(struct mailbox *mb, const char *stagefile,
         return MAILBOX_BADFORMAT;
     memset(&rec, 0, sizeof(rec));
     rec.uid = c->hdr.last_uid + 1;
-    if (!c->disk_appending && (r = mark_disk(c, INDEX_FLAG_APPENDING)))
+    /* Within a reservation the mark is already on disk. */
+    if (!c->disk_appending && rec.uid > c->disk_reserved_uid &&
+        (r = mark_disk(c, INDEX_FLAG_APPENDING)))
         return r;
     mailbox_message_path(mb, rec.uid, &path);
     r = store_message_file(c, stagefile, info, buf_cstring(&path), rec.guid,
@@ -1494,7 +1563,9 @@ int mailbox_repack(struct mailbox *mb, int64_t cutoff)
     nh.cache_used = out_pos(&cache) - CACHE_HEADER_SIZE;
     out_flush(&idx);
     out_flush(&cache);
-    index_header_encode(&nh, 0, hbuf);
+    /* The new index keeps the marks (a reservation, say) of the old. */
+    struct index_marks marks = disk_marks(c);
+    index_header_encode(&nh, &marks, hbuf);
     if (idx.failed || cache.failed ||
         pwrite_all(idx.fd, hbuf, sizeof(hbuf), 0) < 0 ||
         fdatasync(idx.fd) < 0 || fdatasync(cache.fd) < 0 ||
@@ -1580,7 +1651,7 @@ int mailbox_create(const char *dir, const char *uniqueid, const char *acl,
         goto ioerror;
     close(fd);
     fd = open(index_new, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    index_header_encode(&h, 0, buf);
+    index_header_encode(&h, NULL, buf);
     if (fd < 0 || retry_write(fd, buf, INDEX_HEADER_SIZE) < 0 ||
         fdatasync(fd) < 0)
         goto ioerror;

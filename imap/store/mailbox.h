@@ -175,6 +175,13 @@ int mailbox_commit(struct mailbox *mb);
  * after `during` ran (an I/O error on the header). */
 int mailbox_commit_during(struct mailbox *mb, void (*during)(void *rock),
                           void *rock);
+/* A caller that will append to this mailbox again soon -- lmtpd, with
+ * more deliveries queued for it -- asks the next commit to reserve the
+ * next `n` UIDs on disk.  Appends within the reservation (in any process)
+ * skip the sync of the appending mark, so a run of back-to-back append
+ * transactions waits for two syncs each instead of three.  The next
+ * commit without this call ends the reservation. */
+void mailbox_expect_appends(struct mailbox *mb, uint32_t n);
 /* Abandon uncommitted appends (their files are removed); flag rewrites
  * already written stay, and the header is recomputed from the records. */
 int mailbox_abort(struct mailbox *mb);

@@ -35,7 +35,8 @@ uint32_t store_crc32(const void *p, size_t len)
     return (uint32_t)crc;
 }
 
-void index_header_encode(const struct index_header *h, uint32_t flags,
+void index_header_encode(const struct index_header *h,
+                         const struct index_marks *marks,
                          unsigned char out[INDEX_HEADER_SIZE])
 {
     memset(out, 0, INDEX_HEADER_SIZE);
@@ -59,12 +60,16 @@ void index_header_encode(const struct index_header *h, uint32_t flags,
     le_put32(out + 84, h->unseen);
     le_put64(out + 88, (uint64_t)h->first_expunged);
     le_put64(out + 96, h->cache_used);
-    le_put32(out + 104, flags);
+    if (marks) {
+        le_put32(out + 104, marks->flags);
+        if (marks->flags & INDEX_FLAG_RESERVED)
+            le_put32(out + 108, marks->reserved_uid);
+    }
     le_put32(out + 124, store_crc32(out, 124));
 }
 
 int index_header_decode(const unsigned char *p, size_t len,
-                        struct index_header *h, uint32_t *flags)
+                        struct index_header *h, struct index_marks *marks)
 {
     if (len < INDEX_HEADER_SIZE || le_get32(p) != INDEX_MAGIC ||
         le_get32(p + 4) != INDEX_VERSION ||
@@ -88,8 +93,11 @@ int index_header_decode(const unsigned char *p, size_t len,
     h->unseen = le_get32(p + 84);
     h->first_expunged = (int64_t)le_get64(p + 88);
     h->cache_used = le_get64(p + 96);
-    if (flags)
-        *flags = le_get32(p + 104);
+    if (marks) {
+        marks->flags = le_get32(p + 104);
+        marks->reserved_uid = (marks->flags & INDEX_FLAG_RESERVED)
+                                  ? le_get32(p + 108) : 0;
+    }
     return 0;
 }
 
@@ -248,13 +256,38 @@ int store_fsync_dir(const char *dir)
     return r;
 }
 
-int store_remove_uncommitted(const char *dir, uint32_t last_uid)
+/* The bounded case of store_remove_uncommitted: try each name. */
+static int remove_uid_range(const char *dir, uint32_t last_uid,
+                            uint32_t limit, struct buf *path)
+{
+    int n = 0;
+
+    for (uint32_t uid = last_uid + 1; uid > last_uid && uid <= limit; uid++) {
+        buf_reset(path);
+        buf_printf(path, "%s/%u.", dir, uid);
+        if (unlink(buf_cstring(path)) == 0)
+            n++;
+        else if (errno != ENOENT) {
+            log_error("%s: %s", buf_cstring(path), strerror(errno));
+            return -1;
+        }
+    }
+    return n;
+}
+
+int store_remove_uncommitted(const char *dir, uint32_t last_uid,
+                             uint32_t limit)
 {
     struct buf path = BUF_INITIALIZER;
     struct dirent *de;
-    DIR *d = opendir(dir);
+    DIR *d;
     int n = 0;
 
+    if (limit) {
+        n = remove_uid_range(dir, last_uid, limit, &path);
+        goto done;
+    }
+    d = opendir(dir);
     if (!d) {
         log_error("%s: %s", dir, strerror(errno));
         return -1;
@@ -280,6 +313,7 @@ int store_remove_uncommitted(const char *dir, uint32_t last_uid)
         n++;
     }
     closedir(d);
+done:
     buf_free(&path);
     if (n > 0 && store_fsync_dir(dir) < 0) {
         log_error("%s: cannot fsync directory: %s", dir, strerror(errno));

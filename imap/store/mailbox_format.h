@@ -28,6 +28,17 @@
                                           the header not yet recomputed */
 #define INDEX_FLAG_APPENDING 2u        /* message files above last_uid may
                                           belong to an uncommitted append */
+#define INDEX_FLAG_RESERVED 4u         /* a committed writer reserved the
+                                          UIDs up to reserved_uid for its
+                                          next appends: files above
+                                          last_uid up to there may belong
+                                          to one that died */
+
+/* The marks a writer leaves in the header beside the committed state. */
+struct index_marks {
+    uint32_t flags;                    /* INDEX_FLAG_* (offset 104) */
+    uint32_t reserved_uid;             /* with INDEX_FLAG_RESERVED (108) */
+};
 
 #define FNAME_HEADER "cyrus.header"
 #define FNAME_INDEX "cyrus.index"
@@ -61,12 +72,14 @@ static inline uint64_t le_get64(const unsigned char *p)
 /* CRC32 (zlib) of `len` bytes. */
 uint32_t store_crc32(const void *p, size_t len);
 
-/* Encode the index header with `flags` (INDEX_FLAG_*) and its CRC. */
-void index_header_encode(const struct index_header *h, uint32_t flags,
+/* Encode the index header with `marks` (NULL: none) and its CRC. */
+void index_header_encode(const struct index_header *h,
+                         const struct index_marks *marks,
                          unsigned char out[INDEX_HEADER_SIZE]);
-/* Decode and verify a header; `len` is the bytes available. */
+/* Decode and verify a header; `len` is the bytes available.  `marks` may
+ * be NULL; a reserved_uid without INDEX_FLAG_RESERVED reads as 0. */
 int index_header_decode(const unsigned char *p, size_t len,
-                        struct index_header *h, uint32_t *flags);
+                        struct index_header *h, struct index_marks *marks);
 void index_record_encode(const struct index_record *rec,
                          unsigned char out[INDEX_RECORD_SIZE]);
 int index_record_decode(const unsigned char *p, struct index_record *rec);
@@ -112,11 +125,14 @@ int store_hash_fd(int fd, int copy_to, uint8_t guid[20], uint64_t *size);
 /* fsync a directory. */
 int store_fsync_dir(const char *dir);
 
-/* Remove the <uid>. files of `dir` above `last_uid`: what an append that
- * died before its commit left (only when INDEX_FLAG_APPENDING says so: an
- * administrator may drop files there for reconstruct to add).  Fsyncs
- * the directory; returns how many went, or -1 (logged). */
-int store_remove_uncommitted(const char *dir, uint32_t last_uid);
+/* Remove the <uid>. files of `dir` above `last_uid` and, unless `limit`
+ * is 0, not above `limit`: what an append that died before its commit
+ * left (only when the header's marks say so: an administrator may drop
+ * files there for reconstruct to add).  With a limit it tries each name
+ * (a reservation is short) instead of listing the directory.  Fsyncs the
+ * directory if anything went; returns how many went, or -1 (logged). */
+int store_remove_uncommitted(const char *dir, uint32_t last_uid,
+                             uint32_t limit);
 
 /* Is a mailbox in `dir` open in this process (reconstruct must not run
  * under an open mailbox: closing its own descriptors would drop the

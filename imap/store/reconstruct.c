@@ -72,7 +72,7 @@ static int load_old(const char *dir, struct old_state *old,
     unsigned char *data = NULL;
     size_t len = 0, n;
     struct stat st, st2;
-    uint32_t flags = 0;
+    struct index_marks marks = { 0, 0 };
     int fd, r = 0;
 
     /* Lock, then make sure what we locked is still the current file
@@ -96,11 +96,19 @@ static int load_old(const char *dir, struct old_state *old,
             r = MAILBOX_IOERROR;
             goto done;
         }
-        old->hdr_ok = !index_header_decode(data, len, &old->hdr, &flags);
+        old->hdr_ok = !index_header_decode(data, len, &old->hdr, &marks);
         /* Files above last_uid are an interrupted append's, not messages
-         * to add, when the header says an append was under way. */
-        if (old->hdr_ok && (flags & INDEX_FLAG_APPENDING) &&
-            store_remove_uncommitted(dir, old->hdr.last_uid) < 0) {
+         * to add, when the header says an append was under way (any of
+         * them) or UIDs were reserved for appends (those up to the
+         * reservation). */
+        int leftovers = 0;
+        uint32_t limit = 0;     /* 0: every file above last_uid */
+        if (old->hdr_ok && (marks.flags & INDEX_FLAG_APPENDING))
+            leftovers = 1;
+        else if (old->hdr_ok && marks.reserved_uid > old->hdr.last_uid)
+            leftovers = 1, limit = marks.reserved_uid;
+        if (leftovers &&
+            store_remove_uncommitted(dir, old->hdr.last_uid, limit) < 0) {
             r = MAILBOX_IOERROR;
             goto done;
         }
@@ -453,7 +461,7 @@ int mailbox_reconstruct(const char *dir,
     }
     nh.highestmodseq = modseq;
     nh.cache_used = cache.len - CACHE_HEADER_SIZE;
-    index_header_encode(&nh, 0, hbuf);
+    index_header_encode(&nh, NULL, hbuf);
     memcpy(idx.s, hbuf, INDEX_HEADER_SIZE);
 
     if ((r = fix_store_header(dir, nh.uidvalidity, &res)))

@@ -1031,6 +1031,150 @@ static void test_interrupted_append(void)
     free(tmp);
 }
 
+/* The marks cyrus.index's header carries on disk. */
+static struct index_marks disk_marks_of(const char *dir)
+{
+    struct index_marks m = { 0, 0 };
+    struct index_header h;
+    unsigned char buf[INDEX_HEADER_SIZE];
+    char *path = strconcat(dir, "/" FNAME_INDEX, (char *)NULL);
+    int fd = open(path, O_RDONLY);
+
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf));
+        CHECK_INTEQ(index_header_decode(buf, sizeof(buf), &h, &m), 0);
+        close(fd);
+    }
+    free(path);
+    return m;
+}
+
+static void child_append_reserved_and_die(const char *dir, const char *tmp)
+{
+    struct mailbox *mb = NULL;
+    struct index_record rec;
+
+    if (mailbox_open(dir, &mb) || mailbox_lock_exclusive(mb))
+        _exit(2);
+    /* Within the reservation: no mark of its own goes to disk. */
+    if (append_text(mb, tmp, "never acknowledged 1\r\n", 0, &rec) ||
+        append_text(mb, tmp, "never acknowledged 2\r\n", 0, &rec))
+        _exit(3);
+    _exit(0);
+}
+
+/* lmtpd's back-to-back batches: a commit that expects more appends leaves
+ * the next UIDs reserved, an append within the reservation syncs no mark
+ * of its own, and what an appender that died inside a reservation left
+ * is removed by reconstruct and by the next commit that ends the
+ * reservation -- while readers leave it alone, and a file above the
+ * reservation is still an administrator's to add. */
+static void test_append_reservation(void)
+{
+    char *tmp = make_tmpdir();
+    char *dir = new_mailbox(tmp);
+    struct mailbox *mb = NULL;
+    struct index_record rec;
+    struct index_marks m;
+    struct reconstruct_result res;
+    struct buf text = BUF_INITIALIZER;
+    int status;
+
+    CHECK_INTEQ(mailbox_open(dir, &mb), MAILBOX_OK);
+    CHECK_INTEQ(mailbox_lock_exclusive(mb), MAILBOX_OK);
+    CHECK_INTEQ(append_text(mb, tmp, msg_text(1, &text), 0, &rec), 0);
+    mailbox_expect_appends(mb, 4);
+    CHECK_INTEQ(mailbox_commit(mb), MAILBOX_OK);
+    mailbox_unlock(mb);
+    m = disk_marks_of(dir);
+    CHECK_INTEQ(m.flags, INDEX_FLAG_RESERVED);
+    CHECK_INTEQ(m.reserved_uid, 5);
+
+    /* Two appends inside it: the header's sync only (the round goes out
+     * as AIO where the kernel has it, else one fsync per file). */
+    CHECK_INTEQ(mailbox_lock_exclusive(mb), MAILBOX_OK);
+    sync_calls = index_syncs = 0;
+    count_syncs = 1;
+    CHECK_INTEQ(append_text(mb, tmp, msg_text(2, &text), 0, &rec), 0);
+    CHECK_INTEQ(append_text(mb, tmp, msg_text(3, &text), 0, &rec), 0);
+    mailbox_expect_appends(mb, 4);
+    CHECK_INTEQ(mailbox_commit(mb), MAILBOX_OK);
+    count_syncs = 0;
+    CHECK_INTEQ(index_syncs, sync_calls <= 1 ? 1 : 2);
+    mailbox_unlock(mb);
+    m = disk_marks_of(dir);
+    CHECK_INTEQ(m.flags, INDEX_FLAG_RESERVED);
+    CHECK_INTEQ(m.reserved_uid, 7);
+    mailbox_close(&mb);
+
+    /* An appender dies inside the reservation (UIDs 4 and 5). */
+    pid_t pid = run_child(dir, tmp, child_append_reserved_and_die);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(file_exists(dir, 4) && file_exists(dir, 5));
+    CHECK_INTEQ(disk_marks_of(dir).flags, INDEX_FLAG_RESERVED);
+
+    /* A reader takes no notice. */
+    CHECK_INTEQ(mailbox_open(dir, &mb), MAILBOX_OK);
+    CHECK_INTEQ(mailbox_lock_shared(mb), MAILBOX_OK);
+    CHECK_INTEQ(mailbox_header(mb)->exists, 3);
+    mailbox_unlock(mb);
+    CHECK(file_exists(dir, 4) && file_exists(dir, 5));
+
+    /* The next append reuses UID 4 with its own content; its commit ends
+     * the reservation and removes UID 5's leftover. */
+    CHECK_INTEQ(mailbox_lock_exclusive(mb), MAILBOX_OK);
+    CHECK_INTEQ(append_text(mb, tmp, msg_text(4, &text), 0, &rec), 0);
+    CHECK_INTEQ(rec.uid, 4);
+    CHECK_INTEQ(mailbox_commit(mb), MAILBOX_OK);
+    mailbox_unlock(mb);
+    CHECK(file_exists(dir, 4) && !file_exists(dir, 5));
+    m = disk_marks_of(dir);
+    CHECK_INTEQ(m.flags, 0);
+    CHECK_INTEQ(m.reserved_uid, 0);
+    CHECK_INTEQ(verify_mailbox(dir, NULL), 0);
+
+    /* Reconstruct: leftovers inside a reservation go, a file above it
+     * (an administrator's) is added. */
+    CHECK_INTEQ(mailbox_lock_exclusive(mb), MAILBOX_OK);
+    CHECK_INTEQ(append_text(mb, tmp, msg_text(5, &text), 0, &rec), 0);
+    mailbox_expect_appends(mb, 2);
+    CHECK_INTEQ(mailbox_commit(mb), MAILBOX_OK);
+    mailbox_unlock(mb);
+    mailbox_close(&mb);
+    CHECK_INTEQ(disk_marks_of(dir).reserved_uid, 7);
+    pid = run_child(dir, tmp, child_append_reserved_and_die);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(file_exists(dir, 6) && file_exists(dir, 7));
+    buf_reset(&text);
+    buf_printf(&text, "%s/9.", dir);
+    FILE *f = fopen(buf_cstring(&text), "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("Subject: dropped in\r\n\r\nhello\r\n", f);
+        fclose(f);
+    }
+    memset(&res, 0, sizeof(res));
+    CHECK_INTEQ(mailbox_reconstruct(dir, NULL, &res), MAILBOX_OK);
+    CHECK_INTEQ(res.added, 1);
+    CHECK_INTEQ(res.records, 6);
+    CHECK(!file_exists(dir, 6) && !file_exists(dir, 7) && file_exists(dir, 9));
+    CHECK_INTEQ(disk_marks_of(dir).flags, 0);
+    CHECK_INTEQ(mailbox_open(dir, &mb), MAILBOX_OK);
+    CHECK_INTEQ(mailbox_lock_shared(mb), MAILBOX_OK);
+    CHECK_INTEQ(mailbox_header(mb)->exists, 6);
+    CHECK_INTEQ(mailbox_header(mb)->last_uid, 9);
+    mailbox_unlock(mb);
+    mailbox_close(&mb);
+
+    buf_free(&text);
+    rm_rf(tmp);
+    free(dir);
+    free(tmp);
+}
+
 static void test_crash_safety(void)
 {
     char *tmp = make_tmpdir();
@@ -1275,5 +1419,6 @@ UNIT_TESTS(UNIT_T(test_create_open), UNIT_T(test_append_read),
            UNIT_T(test_corrupt), UNIT_T(test_concurrent_append),
            UNIT_T(test_reader_sees_writer), UNIT_T(test_crash_safety),
            UNIT_T(test_interrupted_append),
+           UNIT_T(test_append_reservation),
            UNIT_T(test_group_commit), UNIT_T(test_reconstruct),
            UNIT_T(test_large_mailbox))
