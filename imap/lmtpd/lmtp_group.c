@@ -183,22 +183,6 @@ static void charge_quota(void *rock)
         log_error("lmtpd: quota usage of %s not updated", ch->root);
 }
 
-/* More tickets in the queue than the `n` of this batch? */
-static int more_queued(const char *qdir, int n)
-{
-    DIR *d = opendir(qdir);
-    struct dirent *de;
-    int count = 0;
-
-    if (!d)
-        return 0;
-    while (count <= n && (de = readdir(d)))
-        if (de->d_name[0] != '.')
-            count++;
-    closedir(d);
-    return count > n;
-}
-
 /* Append every ticket to the locked mailbox in one transaction. */
 static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
                  const char *qdir, struct ticket *t, int n)
@@ -261,11 +245,10 @@ static void lead(const struct lmtp_group_args *a, struct mailbox *mb,
     if (appended) {
         struct charge ch = { root, used };
 
-        /* Deliveries keep coming: the commit reserves the next batch's
-         * UIDs, so that the next leader skips the appending mark's sync
-         * (one of the three a batch waits for). */
-        if (more_queued(qdir, n))
-            mailbox_expect_appends(mb, BATCH_MAX);
+        /* A mailbox that gets mail gets more: the commit reserves the
+         * next batch's UIDs, so that the next delivery skips the appending
+         * mark's sync (one of the three a batch would wait for). */
+        mailbox_expect_appends(mb, BATCH_MAX);
 
         /* The quota database's own sync overlaps the header's: a crash
          * between the two may leave the usage ahead of the mailbox (one

@@ -37,12 +37,14 @@ struct mbcore {
     int index_fd;
     ino_t index_ino;
     const unsigned char *index_map;
-    size_t index_maplen;
+    size_t index_maplen;         /* the file's size when last looked at */
+    size_t index_mapcap;         /* bytes mapped (see remap) */
 
     int cache_fd;
     ino_t cache_ino;
     const unsigned char *cache_map;
     size_t cache_maplen;
+    size_t cache_mapcap;
     uint64_t cache_end;          /* where the next cache entry goes */
 
     int lock_type;
@@ -126,35 +128,49 @@ static int io_error(const struct mbcore *c, const char *what)
 }
 
 /* Map `fd` whole, replacing an earlier map. */
-static int remap(int fd, const unsigned char **map, size_t *maplen)
+/* Map `fd` (a file that grows but never shrinks in place: a repack
+ * replaces it) read-only and shared, *maplen its current size.  The
+ * mapping reaches past the end of the file, so that the pages the file
+ * grows into are mapped already: an appending mailbox grows its index and
+ * cache at every commit, and replacing a mapping costs a TLB flush (dear
+ * in a virtual machine).  Nothing past *maplen is ever touched. */
+static int remap(int fd, const unsigned char **map, size_t *maplen,
+                 size_t *mapcap)
 {
     struct stat st;
+    size_t size, cap;
     void *p;
 
     if (fstat(fd, &st) < 0)
         return -1;
-    if (*map && (size_t)st.st_size == *maplen)
+    size = (size_t)st.st_size;
+    if (*map && size <= *mapcap) {
+        *maplen = size;
         return 0;
+    }
     if (*map)
-        munmap((void *)*map, *maplen);
+        munmap((void *)*map, *mapcap);
     *map = NULL;
-    *maplen = 0;
-    if (st.st_size == 0)
+    *maplen = *mapcap = 0;
+    if (size == 0)
         return 0;
-    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    /* Room for a quarter more, at least 256 KB. */
+    cap = size + (size / 4 > 256 * 1024 ? size / 4 : 256 * 1024);
+    p = mmap(NULL, cap, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return -1;
     *map = p;
-    *maplen = (size_t)st.st_size;
+    *maplen = size;
+    *mapcap = cap;
     return 0;
 }
 
-static void unmap(const unsigned char **map, size_t *maplen)
+static void unmap(const unsigned char **map, size_t *maplen, size_t *mapcap)
 {
     if (*map)
-        munmap((void *)*map, *maplen);
+        munmap((void *)*map, *mapcap);
     *map = NULL;
-    *maplen = 0;
+    *maplen = *mapcap = 0;
 }
 
 static int lock_fd(int fd, int type)
@@ -169,7 +185,8 @@ static int index_cover(struct mbcore *c, uint32_t n)
 
     if (need <= c->index_maplen)
         return 0;
-    if (remap(c->index_fd, &c->index_map, &c->index_maplen) < 0)
+    if (remap(c->index_fd, &c->index_map, &c->index_maplen,
+              &c->index_mapcap) < 0)
         return io_error(c, "cannot map " FNAME_INDEX);
     if (need > c->index_maplen) {
         log_error("%s: " FNAME_INDEX " shorter than its header says", c->dir);
@@ -306,7 +323,7 @@ static int core_drop_uncommitted(struct mbcore *c)
     struct index_marks m = { c->disk_dirty ? INDEX_FLAG_DIRTY : 0, 0 };
     int r;
 
-    if (store_remove_uncommitted(c->dir, c->hdr.last_uid, 0) < 0)
+    if (store_remove_uncommitted(c->dir, c->hdr.last_uid, 0, 0) < 0)
         return MAILBOX_IOERROR;
     if ((r = write_header(c, &c->hdr, &m)))
         return r;
@@ -360,7 +377,7 @@ static int open_cache(struct mbcore *c)
     }
     if (c->cache_fd >= 0)
         close(c->cache_fd);
-    unmap(&c->cache_map, &c->cache_maplen);
+    unmap(&c->cache_map, &c->cache_maplen, &c->cache_mapcap);
     c->cache_fd = fd;
     c->cache_ino = st.st_ino;
     return 0;
@@ -419,14 +436,15 @@ static int core_refresh(struct mbcore *c, int type)
             return io_error(c, "cannot lock " FNAME_INDEX);
         }
         close(c->index_fd);
-        unmap(&c->index_map, &c->index_maplen);
+        unmap(&c->index_map, &c->index_maplen, &c->index_mapcap);
         c->index_fd = fd;
         c->index_ino = st.st_ino;
         return REFRESH_AGAIN;
     }
     free(path);
 
-    if (remap(c->index_fd, &c->index_map, &c->index_maplen) < 0)
+    if (remap(c->index_fd, &c->index_map, &c->index_maplen,
+              &c->index_mapcap) < 0)
         return io_error(c, "cannot map " FNAME_INDEX);
     if (index_header_decode(c->index_map, c->index_maplen, &c->hdr, &marks)) {
         log_error("%s: " FNAME_INDEX " header: bad magic or checksum", c->dir);
@@ -448,7 +466,8 @@ static int core_refresh(struct mbcore *c, int type)
         return errno == ENOENT ? MAILBOX_CORRUPT : io_error(c, FNAME_CACHE);
     if (st.st_ino != c->cache_ino && (r = open_cache(c)))
         return r;
-    if (remap(c->cache_fd, &c->cache_map, &c->cache_maplen) < 0)
+    if (remap(c->cache_fd, &c->cache_map, &c->cache_maplen,
+              &c->cache_mapcap) < 0)
         return io_error(c, "cannot map " FNAME_CACHE);
     if (cache_header_decode(c->cache_map, c->cache_maplen, &cache_gen)) {
         log_error("%s: " FNAME_CACHE " header: bad magic or checksum", c->dir);
@@ -543,8 +562,8 @@ static void core_free(struct mbcore *c)
     }
     drop_sync_files(c);
     free(c->sync_files);
-    unmap(&c->index_map, &c->index_maplen);
-    unmap(&c->cache_map, &c->cache_maplen);
+    unmap(&c->index_map, &c->index_maplen, &c->index_mapcap);
+    unmap(&c->cache_map, &c->cache_maplen, &c->cache_mapcap);
     if (c->index_fd >= 0)
         close(c->index_fd);
     if (c->cache_fd >= 0)
@@ -1151,12 +1170,18 @@ int mailbox_commit_during(struct mailbox *mb, void (*during)(void *rock),
         m.reserved_uid = c->hdr.last_uid + c->more_appends;
         if (m.reserved_uid < c->disk_reserved_uid)
             m.reserved_uid = c->disk_reserved_uid;
+    } else if (c->hdr.last_uid == c->committed_last_uid) {
+        /* Flag changes and expunges leave a reservation alone. */
+        if (c->disk_reserved_uid > c->hdr.last_uid) {
+            m.flags = INDEX_FLAG_RESERVED;
+            m.reserved_uid = c->disk_reserved_uid;
+        }
     } else if (c->disk_reserved_uid > c->hdr.last_uid &&
                store_remove_uncommitted(c->dir, c->hdr.last_uid,
-                                        c->disk_reserved_uid) < 0) {
-        /* Ending a reservation: an appender that used it and died left
-         * its files above last_uid, which must go (durably) before the
-         * mark does. */
+                                        c->disk_reserved_uid, 0) < 0) {
+        /* An append that did not ask for a reservation ends it: an
+         * appender that used it and died left its files above last_uid,
+         * which must go (durably) before the mark does. */
         return MAILBOX_IOERROR;
     }
     if ((r = sync_parts(c)))
@@ -1272,12 +1297,14 @@ int mailbox_cache_payload(struct mailbox *mb, const struct index_record *rec,
         return 0;
     }
     if ((uint64_t)rec->cache_offset + CACHE_ENTRY_OVERHEAD > c->cache_maplen &&
-        remap(c->cache_fd, &c->cache_map, &c->cache_maplen) < 0)
+        remap(c->cache_fd, &c->cache_map, &c->cache_maplen,
+              &c->cache_mapcap) < 0)
         return io_error(c, "cannot map " FNAME_CACHE);
     if (cache_entry_decode(c->cache_map, c->cache_maplen, rec->cache_offset,
                            rec->uid, base, len)) {
         /* Our own appends since the last map may reach past it. */
-        if (remap(c->cache_fd, &c->cache_map, &c->cache_maplen) < 0)
+        if (remap(c->cache_fd, &c->cache_map, &c->cache_maplen,
+              &c->cache_mapcap) < 0)
             return io_error(c, "cannot map " FNAME_CACHE);
         if (cache_entry_decode(c->cache_map, c->cache_maplen,
                                rec->cache_offset, rec->uid, base, len)) {
@@ -1484,9 +1511,9 @@ static int core_install(struct mbcore *c, int nfd, int ncache,
     /* Closing the old descriptor drops the old file's lock: waiters then
      * find the new inode and queue on the lock we hold on it. */
     close(c->index_fd);
-    unmap(&c->index_map, &c->index_maplen);
+    unmap(&c->index_map, &c->index_maplen, &c->index_mapcap);
     close(c->cache_fd);
-    unmap(&c->cache_map, &c->cache_maplen);
+    unmap(&c->cache_map, &c->cache_maplen, &c->cache_mapcap);
     c->index_fd = nfd;
     c->index_ino = st.st_ino;
     c->cache_fd = ncache;

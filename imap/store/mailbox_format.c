@@ -258,13 +258,19 @@ int store_fsync_dir(const char *dir)
 
 /* The bounded case of store_remove_uncommitted: try each name. */
 static int remove_uid_range(const char *dir, uint32_t last_uid,
-                            uint32_t limit, struct buf *path)
+                            uint32_t limit, int linked_only,
+                            struct buf *path)
 {
     int n = 0;
 
     for (uint32_t uid = last_uid + 1; uid > last_uid && uid <= limit; uid++) {
+        struct stat st;
+
         buf_reset(path);
         buf_printf(path, "%s/%u.", dir, uid);
+        if (linked_only &&
+            (stat(buf_cstring(path), &st) < 0 || st.st_nlink < 2))
+            continue;
         if (unlink(buf_cstring(path)) == 0)
             n++;
         else if (errno != ENOENT) {
@@ -276,7 +282,7 @@ static int remove_uid_range(const char *dir, uint32_t last_uid,
 }
 
 int store_remove_uncommitted(const char *dir, uint32_t last_uid,
-                             uint32_t limit)
+                             uint32_t limit, int linked_only)
 {
     struct buf path = BUF_INITIALIZER;
     struct dirent *de;
@@ -284,7 +290,7 @@ int store_remove_uncommitted(const char *dir, uint32_t last_uid,
     int n = 0;
 
     if (limit) {
-        n = remove_uid_range(dir, last_uid, limit, &path);
+        n = remove_uid_range(dir, last_uid, limit, linked_only, &path);
         goto done;
     }
     d = opendir(dir);
@@ -305,6 +311,10 @@ int store_remove_uncommitted(const char *dir, uint32_t last_uid,
             continue;
         buf_reset(&path);
         buf_printf(&path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (linked_only &&
+            (stat(buf_cstring(&path), &st) < 0 || st.st_nlink < 2))
+            continue;
         if (unlink(buf_cstring(&path)) < 0 && errno != ENOENT) {
             log_error("%s: %s", buf_cstring(&path), strerror(errno));
             n = -1;

@@ -129,10 +129,13 @@ int store_fsync_dir(const char *dir);
  * is 0, not above `limit`: what an append that died before its commit
  * left (only when the header's marks say so: an administrator may drop
  * files there for reconstruct to add).  With a limit it tries each name
- * (a reservation is short) instead of listing the directory.  Fsyncs the
- * directory if anything went; returns how many went, or -1 (logged). */
+ * (a reservation is short) instead of listing the directory.  With
+ * `linked_only`, only files with other links go: lmtpd's leftovers share
+ * their inode with a queued ticket or the message stored again, where a
+ * file an administrator dropped in has one link.  Fsyncs the directory
+ * if anything went; returns how many went, or -1 (logged). */
 int store_remove_uncommitted(const char *dir, uint32_t last_uid,
-                             uint32_t limit);
+                             uint32_t limit, int linked_only);
 
 /* Is a mailbox in `dir` open in this process (reconstruct must not run
  * under an open mailbox: closing its own descriptors would drop the

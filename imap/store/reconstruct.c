@@ -98,17 +98,21 @@ static int load_old(const char *dir, struct old_state *old,
         }
         old->hdr_ok = !index_header_decode(data, len, &old->hdr, &marks);
         /* Files above last_uid are an interrupted append's, not messages
-         * to add, when the header says an append was under way (any of
-         * them) or UIDs were reserved for appends (those up to the
-         * reservation). */
-        int leftovers = 0;
+         * to add, when the header says an append was under way (all of
+         * them).  Up to a reservation (which lmtpd keeps on a mailbox it
+         * delivers to), only those that share their inode: a delivery's
+         * leftover is also its queued ticket, or the message stored again
+         * under another UID; a file with one link is an administrator's,
+         * added -- at worst a duplicate of a message never
+         * acknowledged. */
+        int leftovers = 0, linked_only = 0;
         uint32_t limit = 0;     /* 0: every file above last_uid */
         if (old->hdr_ok && (marks.flags & INDEX_FLAG_APPENDING))
             leftovers = 1;
         else if (old->hdr_ok && marks.reserved_uid > old->hdr.last_uid)
-            leftovers = 1, limit = marks.reserved_uid;
-        if (leftovers &&
-            store_remove_uncommitted(dir, old->hdr.last_uid, limit) < 0) {
+            leftovers = linked_only = 1, limit = marks.reserved_uid;
+        if (leftovers && store_remove_uncommitted(dir, old->hdr.last_uid,
+                                                  limit, linked_only) < 0) {
             r = MAILBOX_IOERROR;
             goto done;
         }

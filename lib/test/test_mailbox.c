@@ -1064,12 +1064,52 @@ static void child_append_reserved_and_die(const char *dir, const char *tmp)
     _exit(0);
 }
 
-/* lmtpd's back-to-back batches: a commit that expects more appends leaves
- * the next UIDs reserved, an append within the reservation syncs no mark
- * of its own, and what an appender that died inside a reservation left
- * is removed by reconstruct and by the next commit that ends the
- * reservation -- while readers leave it alone, and a file above the
- * reservation is still an administrator's to add. */
+/* As lmtpd's leader dies: its messages are still queued tickets, hard
+ * links of the files it put in the mailbox. */
+static void child_append_tickets_and_die(const char *dir, const char *tmp)
+{
+    struct mailbox *mb = NULL;
+    struct index_record rec;
+    struct append_info info;
+
+    if (mailbox_open(dir, &mb) || mailbox_lock_exclusive(mb))
+        _exit(2);
+    for (int i = 1; i <= 2; i++) {
+        struct buf name = BUF_INITIALIZER;
+        buf_printf(&name, "ticket%d", i);
+        char *path = stage(tmp, buf_cstring(&name), "never acknowledged\r\n");
+        memset(&info, 0, sizeof(info));
+        info.internaldate = 1600000000;
+        if (mailbox_append_message(mb, path, &info, &rec))
+            _exit(3);
+        free(path);
+        buf_free(&name);
+    }
+    _exit(0);
+}
+
+static void drop_in(const char *dir, uint32_t uid)
+{
+    struct buf path = BUF_INITIALIZER;
+    FILE *f;
+
+    buf_printf(&path, "%s/%u.", dir, uid);
+    f = fopen(buf_cstring(&path), "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("Subject: dropped in\r\n\r\nhello\r\n", f);
+        fclose(f);
+    }
+    buf_free(&path);
+}
+
+/* lmtpd's deliveries: a commit that expects more appends leaves the next
+ * UIDs reserved, an append within the reservation syncs no mark of its
+ * own, a flag change keeps the reservation, and what an appender that
+ * died inside one left is removed by the next append that ends it and by
+ * reconstruct (if linked to a ticket) -- while readers leave it alone,
+ * and a file with one link, or above the reservation, is still an
+ * administrator's to add. */
 static void test_append_reservation(void)
 {
     char *tmp = make_tmpdir();
@@ -1135,37 +1175,41 @@ static void test_append_reservation(void)
     CHECK_INTEQ(m.reserved_uid, 0);
     CHECK_INTEQ(verify_mailbox(dir, NULL), 0);
 
-    /* Reconstruct: leftovers inside a reservation go, a file above it
-     * (an administrator's) is added. */
+    /* A flag change leaves a reservation alone. */
     CHECK_INTEQ(mailbox_lock_exclusive(mb), MAILBOX_OK);
     CHECK_INTEQ(append_text(mb, tmp, msg_text(5, &text), 0, &rec), 0);
-    mailbox_expect_appends(mb, 2);
+    mailbox_expect_appends(mb, 4);
+    CHECK_INTEQ(mailbox_commit(mb), MAILBOX_OK);
+    CHECK_INTEQ(mailbox_read_record(mb, 0, &rec), MAILBOX_OK);
+    rec.system_flags |= FLAG_FLAGGED;
+    CHECK_INTEQ(mailbox_rewrite_record(mb, 0, &rec), MAILBOX_OK);
     CHECK_INTEQ(mailbox_commit(mb), MAILBOX_OK);
     mailbox_unlock(mb);
     mailbox_close(&mb);
-    CHECK_INTEQ(disk_marks_of(dir).reserved_uid, 7);
-    pid = run_child(dir, tmp, child_append_reserved_and_die);
+    m = disk_marks_of(dir);
+    CHECK_INTEQ(m.flags, INDEX_FLAG_RESERVED);
+    CHECK_INTEQ(m.reserved_uid, 9);
+
+    /* Reconstruct: inside a reservation, a dead delivery's files (linked
+     * to its tickets) go, and a file with one link is added, as is one
+     * above the reservation. */
+    pid = run_child(dir, tmp, child_append_tickets_and_die);
     CHECK(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK(file_exists(dir, 6) && file_exists(dir, 7));
-    buf_reset(&text);
-    buf_printf(&text, "%s/9.", dir);
-    FILE *f = fopen(buf_cstring(&text), "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs("Subject: dropped in\r\n\r\nhello\r\n", f);
-        fclose(f);
-    }
+    drop_in(dir, 8);
+    drop_in(dir, 12);
     memset(&res, 0, sizeof(res));
     CHECK_INTEQ(mailbox_reconstruct(dir, NULL, &res), MAILBOX_OK);
-    CHECK_INTEQ(res.added, 1);
-    CHECK_INTEQ(res.records, 6);
-    CHECK(!file_exists(dir, 6) && !file_exists(dir, 7) && file_exists(dir, 9));
+    CHECK_INTEQ(res.added, 2);
+    CHECK_INTEQ(res.records, 7);
+    CHECK(!file_exists(dir, 6) && !file_exists(dir, 7));
+    CHECK(file_exists(dir, 8) && file_exists(dir, 12));
     CHECK_INTEQ(disk_marks_of(dir).flags, 0);
     CHECK_INTEQ(mailbox_open(dir, &mb), MAILBOX_OK);
     CHECK_INTEQ(mailbox_lock_shared(mb), MAILBOX_OK);
-    CHECK_INTEQ(mailbox_header(mb)->exists, 6);
-    CHECK_INTEQ(mailbox_header(mb)->last_uid, 9);
+    CHECK_INTEQ(mailbox_header(mb)->exists, 7);
+    CHECK_INTEQ(mailbox_header(mb)->last_uid, 12);
     mailbox_unlock(mb);
     mailbox_close(&mb);
 
