@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <paths.h>
+#include <time.h>
 
 #include "lib/log.h"
 
@@ -46,16 +50,37 @@ int log_facility_from_name(const char *name)
     return -1;
 }
 
+/* Is there a syslog daemon's socket?  Without one, syslog(3) tries to
+ * connect again on every line (three system calls, thrown away), so its
+ * absence is remembered and looked at again every ten seconds. */
+static int syslog_listening(void)
+{
+    static time_t next_look;
+    static int present = 1;
+    time_t now = time(NULL);
+
+    if (now >= next_look) {
+        struct stat sb;
+        present = stat(_PATH_LOG, &sb) == 0;
+        next_look = now + 10;
+    }
+    return present;
+}
+
 static void log_vmsg(int priority, const char *fmt, va_list ap)
 {
     char line[4096];
+    int to_syslog = syslog_listening();
 
+    if (!to_syslog && !log_to_stderr)
+        return;
     vsnprintf(line, sizeof(line), fmt, ap);
-    if (!log_opened) {
+    if (to_syslog && !log_opened) {
         openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_LOCAL6);
         log_opened = 1;
     }
-    syslog(priority, "%s", line);
+    if (to_syslog)
+        syslog(priority, "%s", line);
     if (log_to_stderr)
         fprintf(stderr, "%s: %s\n", log_ident, line);
 }

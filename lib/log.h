@@ -2,7 +2,9 @@
  *
  * Messages go to syslog under the ident "<syslog_prefix>/<program>"
  * (facility local6 unless the `syslog_facility` option says otherwise)
- * and, when enabled, also to stderr.  Three kinds of failure:
+ * and, when enabled, also to stderr.  Where no syslog daemon listens
+ * (no /dev/log, looked for every ten seconds) syslog is not tried.
+ * Three kinds of failure:
  *   - a bug: assert() / log_panic() aborts with context;
  *   - an unusable environment: fatal() logs and exits with a sysexits code,
  *     and master restarts the service;
