@@ -5,11 +5,14 @@ flag changes and EXPUNGE between deliveries, UIDs that never repeat, and
 reconstruct adding a message file copied in by hand just above the last
 UID -- inside the reservation -- instead of taking it for a leftover."""
 
+import imaplib
 import os
 import re
 import sys
+import threading
 
-from lmtp.lmtp_util import LmtpTestCase, message
+from cassandane.instance import HOST
+from lmtp.lmtp_util import LmtpTestCase, UnixRawSession, dotstuff, message
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "tools"))
@@ -82,3 +85,80 @@ class ReservationTest(LmtpTestCase, ToolTestCase):
         self.assertEqual(uids_and_subjects(m),
                          [(1, "d1"), (2, "d2"), (3, "d3"),
                           (4, "copied in by hand"), (5, "d5")])
+
+    def test_concurrent_deliveries_and_imap_appends(self):
+        """Four LMTP sessions deliver while an IMAP client appends,
+        flags and expunges in the same mailbox: every acknowledged
+        message is there once, UIDs are distinct and ascending in arrival
+        order, and reconstruct finds nothing to repair."""
+        self.start_lmtp()
+        sessions, per_session, appends = 4, 25, 15
+        errors = []
+
+        def lmtp_worker(k):
+            try:
+                s = UnixRawSession(self.sockpath)
+                s.expect_line()
+                s.send_line("LHLO test.example.com")
+                self.reply(s)
+                for i in range(per_session):
+                    s.send_line("MAIL FROM:<a@example.com>")
+                    self.reply(s)
+                    s.send_line("RCPT TO:<fred>")
+                    self.reply(s)
+                    s.send_line("DATA")
+                    self.reply(s)
+                    s.send(dotstuff(message("l%d-%d" % (k, i))))
+                    r = self.reply(s)[-1]
+                    if not r.startswith(b"250"):
+                        errors.append(r)
+                s.close()
+            except Exception as e:      # reported below, in the test
+                errors.append(e)
+
+        def imap_worker():
+            try:
+                m = imaplib.IMAP4(HOST, self.inst.service("imap").port,
+                                  timeout=30)
+                m.login("fred", "secret")
+                for i in range(appends):
+                    typ, data = m.append("INBOX", None, None,
+                                         message("i%d" % i))
+                    if typ != "OK":
+                        errors.append(data)
+                    if i % 5 == 4:
+                        m.select("INBOX")
+                        m.store("1:2", "+FLAGS", r"(\Deleted)")
+                        m.expunge()
+                        m.close()
+                m.logout()
+            except Exception as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=lmtp_worker, args=(k,))
+                   for k in range(sessions)]
+        threads.append(threading.Thread(target=imap_worker))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+
+        m = self.user("fred")
+        self.assertEqual(m.select("INBOX", readonly=True)[0], "OK")
+        got = uids_and_subjects(m)
+        uids = [u for u, _ in got]
+        self.assertEqual(len(uids), len(set(uids)))
+        # 3 rounds of 2 expunged messages, whichever they were
+        total = sessions * per_session + appends
+        self.assertEqual(len(got), total - 6)
+        # each session's deliveries got ascending UIDs, in its order
+        for k in range(sessions):
+            mine = [(u, int(sub.split("-")[1])) for u, sub in got
+                    if sub.startswith("l%d-" % k)]
+            self.assertEqual([i for _, i in mine], sorted(i for _, i in mine))
+        typ, data = m.status("INBOX", "(UIDNEXT)")
+        self.assertIn(b"UIDNEXT %d" % (total + 1), data[0])
+        r = self.tool("reconstruct", "user/fred")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "user/fred\n")
