@@ -179,12 +179,17 @@ class Dovecot:
     serves IMAP on imap_port (plaintext logins allowed, and up to 1000
     connections of one user from one address instead of 10)."""
 
-    def __init__(self, sessions, tag="lmtp-bench", imap=False):
+    IMAP_PROGRAMS = ("imap", "imap-login", "imap-hibernate", "imap-urlauth",
+                     "imap-urlauth-login", "imap-urlauth-worker")
+
+    def __init__(self, sessions, tag="lmtp-bench", imap=False, imap_dir=None):
         self.name = "dovecot"
         self.base = tempfile.mkdtemp(prefix="%s-dovecot-" % tag)
         self.lmtp_port = free_port()
         self.imap = imap
         self.imap_port = free_port() if imap else None
+        # Where dovecot-imapd's programs are, if not in /usr/lib/dovecot.
+        self.imap_dir = imap_dir
         self.sessions = sessions
         self.proc = None
 
@@ -234,6 +239,7 @@ protocol imap {{
   mail_max_userip_connections = 1000
 }}
 service imap-login {{
+  {login_exe}
   inet_listener imap {{
     address = {host}
     port = {port}
@@ -242,7 +248,14 @@ service imap-login {{
     port = 0
   }}
 }}
-""".format(host=HOST, port=self.imap_port))
+""".format(host=HOST, port=self.imap_port, login_exe=(
+                    "executable = %s/imap-login" % self.imap_dir
+                    if self.imap_dir else "")))
+                if self.imap_dir:
+                    for prog in self.IMAP_PROGRAMS:
+                        if prog != "imap-login":
+                            f.write("service %s {\n  executable = %s/%s\n}\n"
+                                    % (prog, self.imap_dir, prog))
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", conf],
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
