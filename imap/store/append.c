@@ -56,7 +56,7 @@ static const char *const cached_fields[] = {
     "references", "reply-to", "sender", "subject", "to", "x-priority",
 };
 
-static int field_is_cached(const char *name, size_t len)
+int append_field_is_cached(const char *name, size_t len)
 {
     if (len > 5 && !strncasecmp(name, "list-", 5)) return 1;
     for (size_t i = 0; i < sizeof(cached_fields) / sizeof(cached_fields[0]);
@@ -81,7 +81,7 @@ static void cache_headers(const char *hdr, size_t len, struct buf *out)
             size_t nlen = colon ? (size_t)(colon - hdr) : 0;
             while (nlen && (hdr[nlen - 1] == ' ' || hdr[nlen - 1] == '\t'))
                 nlen--;
-            keep = colon && field_is_cached(hdr, nlen);
+            keep = colon && append_field_is_cached(hdr, nlen);
         }
         if (keep) buf_appendmap(out, hdr, (size_t)(next - hdr));
         hdr = next;

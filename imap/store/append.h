@@ -49,6 +49,9 @@ enum append_cache_item {
                                       priorities, Newsgroups, List-*) */
     APPEND_CACHE_NITEMS
 };
+/* Is header field `name` (`len` bytes, any case) among those whose lines
+ * APPEND_CACHE_HEADERS keeps? */
+int append_field_is_cached(const char *name, size_t len);
 /* Length of the payload's head, the message_cache_serialize() structure
  * (what message_cache_parse() takes); 0 if the payload is too short. */
 size_t append_cache_structure_len(const char *payload, size_t len);
