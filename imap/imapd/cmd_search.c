@@ -30,15 +30,31 @@ struct msg_text {
     const struct index_record *rec;
     const char *base;
     size_t len;
-    int mapped;              /* 0 not yet, 1 mapped, -1 unreadable */
+    int mapped;              /* 0 not yet, 1 mapped, 2 read into *scratch,
+                                -1 unreadable */
+    struct buf *scratch;     /* reused from message to message */
     struct message *msg;
     int parsed;              /* 0 not yet, 1 parsed, -1 failed */
 };
 
+/* Messages up to this size are read rather than mapped (see
+ * mailbox_read_message). */
+#define SEARCH_READ_MAX (256 * 1024)
+
 static int text_map(struct msg_text *t)
 {
     if (!t->mapped) {
-        t->mapped = index_map(t->v, t->msgno, &t->base, &t->len) ? -1 : 1;
+        int r = mailbox_read_message(index_mailbox(t->v), t->rec->uid,
+                                     SEARCH_READ_MAX, t->scratch);
+        if (r == 0) {
+            t->base = t->scratch->s;
+            t->len = t->scratch->len;
+            t->mapped = 2;
+            return 0;
+        }
+        if (r == MAILBOX_BADFORMAT)
+            r = index_map(t->v, t->msgno, &t->base, &t->len);
+        t->mapped = r ? -1 : 1;
         if (t->mapped < 0)
             log_warning("%s: cannot read message uid %u for SEARCH",
                         index_intname(t->v), t->rec->uid);
@@ -87,7 +103,7 @@ static const struct message *text_message(void *rock)
 
 static void text_release(struct msg_text *t)
 {
-    if (t->mapped > 0)
+    if (t->mapped == 1)
         mailbox_unmap_message(t->base, t->len);
     message_free(&t->msg);
     t->mapped = t->parsed = 0;
@@ -97,7 +113,7 @@ static void text_release(struct msg_text *t)
  * record as this session sees it.  Locked, program bound. */
 static int match_one(struct index_view *v, struct search_program *prog,
                      uint32_t msgno, struct index_record *rec,
-                     struct msg_text *t)
+                     struct msg_text *t, struct buf *scratch)
 {
     const struct index_msg *im = index_msg(v, msgno);
     struct search_source src = { text_header, text_message, t };
@@ -119,6 +135,7 @@ static int match_one(struct index_view *v, struct search_program *prog,
     t->v = v;
     t->msgno = msgno;
     t->rec = rec;
+    t->scratch = scratch;
     found = search_match(prog, &sm, &src);
     text_release(t);
     return found;
@@ -128,8 +145,11 @@ int imapd_search_match(struct index_view *v, struct search_program *prog,
                        uint32_t msgno, struct index_record *rec)
 {
     struct msg_text t;
+    struct buf scratch = BUF_INITIALIZER;
+    int found = match_one(v, prog, msgno, rec, &t, &scratch);
 
-    return match_one(v, prog, msgno, rec, &t);
+    buf_free(&scratch);
+    return found;
 }
 
 int imapd_search_run(struct index_view *v, struct search_program *prog,
@@ -138,6 +158,7 @@ int imapd_search_run(struct index_view *v, struct search_program *prog,
     uint32_t count = index_count(v), maxuid = 0, msgno;
     struct index_record rec;
     struct msg_text t;
+    struct buf scratch = BUF_INITIALIZER;
     int r;
 
     if (count)
@@ -147,10 +168,11 @@ int imapd_search_run(struct index_view *v, struct search_program *prog,
     if ((r = index_lock(v)))
         return r;
     for (msgno = 1; msgno <= count; msgno++) {
-        if (match_one(v, prog, msgno, &rec, &t))
+        if (match_one(v, prog, msgno, &rec, &t, &scratch))
             fn(v, msgno, &rec, rock);
     }
     index_unlock(v);
+    buf_free(&scratch);
     return 0;
 }
 

@@ -1284,6 +1284,43 @@ void mailbox_unmap_message(const char *base, size_t len)
         munmap((void *)base, len);
 }
 
+int mailbox_read_message(struct mailbox *mb, uint32_t uid, size_t max,
+                         struct buf *out)
+{
+    struct buf path = BUF_INITIALIZER;
+    struct stat st;
+    size_t size;
+    int fd, r = 0;
+
+    mailbox_message_path(mb, uid, &path);
+    fd = open(buf_cstring(&path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        r = errno == ENOENT ? MAILBOX_ENOENT : MAILBOX_IOERROR;
+        if (r == MAILBOX_IOERROR)
+            log_error("%s: %s", buf_cstring(&path), strerror(errno));
+        goto out;
+    }
+    size = (size_t)st.st_size;
+    if (size > max) {
+        r = MAILBOX_BADFORMAT;
+        goto out;
+    }
+    buf_reset(out);
+    buf_ensure(out, size + 1);
+    if (size && pread(fd, out->s, size, 0) != (ssize_t)size) {
+        log_error("%s: short read", buf_cstring(&path));
+        r = MAILBOX_IOERROR;
+        goto out;
+    }
+    out->len = size;
+    buf_cstring(out);
+out:
+    if (fd >= 0)
+        close(fd);
+    buf_free(&path);
+    return r;
+}
+
 int mailbox_cache_payload(struct mailbox *mb, const struct index_record *rec,
                           const char **base, size_t *len)
 {

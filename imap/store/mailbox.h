@@ -193,6 +193,13 @@ void mailbox_message_path(const struct mailbox *mb, uint32_t uid,
 int mailbox_map_message(struct mailbox *mb, uint32_t uid, const char **base,
                         size_t *len);
 void mailbox_unmap_message(const char *base, size_t len);
+/* Read a message file of at most `max` bytes into `out` (replacing its
+ * contents): 0, MAILBOX_BADFORMAT when the file is bigger (map it
+ * instead), MAILBOX_ENOENT or MAILBOX_IOERROR.  For a scan of many small
+ * messages this is cheaper than mapping: every unmapping flushes the TLB,
+ * which a virtual machine pays dearly for. */
+int mailbox_read_message(struct mailbox *mb, uint32_t uid, size_t max,
+                         struct buf *out);
 
 /* The cache payload of a record (see doc/store-format.md), pointing into
  * the mapped cache; valid until the lock is released.  Locked. */
