@@ -50,6 +50,20 @@ def chown_tree(path, user):
             os.chown(os.path.join(root, n), pw.pw_uid, pw.pw_gid)
 
 
+def stop_server(srv, keep):
+    """Stop a server's master (process group) and queue its directory for
+    removal unless `keep`."""
+    if srv.proc and srv.proc.poll() is None:
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            srv.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(srv.proc.pid, signal.SIGKILL)
+            srv.proc.wait()
+    if not keep:
+        remove_later(srv.base)
+
+
 class CyrusLike:
     """Our server or Debian's Cyrus: same configuration files."""
 
@@ -163,15 +177,7 @@ class CyrusLike:
         return out
 
     def stop(self, keep=False):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        if not keep:
-            remove_later(self.base)
+        stop_server(self, keep)
 
 
 class Dovecot:
@@ -275,15 +281,7 @@ service imap-login {{
         return n
 
     def stop(self, keep=False):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        if not keep:
-            remove_later(self.base)
+        stop_server(self, keep)
 
 
 # Server directories are removed when the whole run is over, not between
