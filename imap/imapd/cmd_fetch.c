@@ -21,6 +21,8 @@
 #include "imap/imapd/imapd_errors.h"
 #include "imap/imapd/index.h"
 #include "imap/imapd/preview.h"
+#include "imap/store/append.h"
+#include "imap/store/mailbox.h"
 #include "imap/store/message.h"
 #include "lib/charset.h"
 #include "lib/log.h"
@@ -726,6 +728,38 @@ static void write_section(struct fetch_ctx *fc, struct message *msg,
     prot_write(p, data, len);
 }
 
+/* ENVELOPE, BODYSTRUCTURE and BODY as the cache holds them, ready-made:
+ * append_build_cache wrote them with the same message_write_* calls as
+ * below.  A FETCH that wants nothing else of the structure then skips
+ * parsing the cached structure into a struct message. */
+struct cached_strings {
+    const char *env, *bs, *body;
+    size_t envlen, bslen, bodylen;
+};
+
+static int cached_strings(struct index_view *v, const struct index_record *rec,
+                          unsigned items, struct cached_strings *cs)
+{
+    const char *data;
+    size_t datalen;
+
+    if (mailbox_cache_payload(index_mailbox(v), rec, &data, &datalen))
+        return -1;
+    if ((items & F_ENVELOPE) &&
+        append_cache_item(data, datalen, APPEND_CACHE_ENVELOPE, &cs->env,
+                          &cs->envlen))
+        return -1;
+    if ((items & F_BODYSTRUCTURE) &&
+        append_cache_item(data, datalen, APPEND_CACHE_BODYSTRUCTURE, &cs->bs,
+                          &cs->bslen))
+        return -1;
+    if ((items & F_BODY) &&
+        append_cache_item(data, datalen, APPEND_CACHE_BODY, &cs->body,
+                          &cs->bodylen))
+        return -1;
+    return 0;
+}
+
 /* Write "* n FETCH (...)" for one message; `seen_now` says this FETCH
  * set its \Seen, so FLAGS goes with it.  0, -1 on a store error, -2
  * (nothing written) when a BINARY section has an unknown encoding. */
@@ -742,6 +776,8 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     int need_struct = req->items & (F_ENVELOPE | F_BODYSTRUCTURE | F_BODY |
                                     F_PREVIEW);
     int need_bytes = req->nsecs || (req->items & F_PREVIEW);
+    struct cached_strings cs;
+    int use_cached = 0;
     const char *sep = "";
     int i, r;
 
@@ -753,7 +789,12 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
             /* Repacked away since the client heard of it. */
             return r == MAILBOX_ENOENT ? 0 : -1;
         }
-        if ((need_struct || req->nsecs) && index_structure(v, msgno, &msg))
+        memset(&cs, 0, sizeof(cs));
+        if (need_struct && !need_bytes &&
+            !cached_strings(v, &rec, req->items, &cs))
+            use_cached = 1;
+        else if ((need_struct || req->nsecs) &&
+                 index_structure(v, msgno, &msg))
             msg = NULL;
         /* Bodies may be long to send: let writers in meanwhile. */
         if (need_bytes)
@@ -829,7 +870,9 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     }
     if (req->items & F_ENVELOPE) {
         buf_printf(&fc->out, "%sENVELOPE ", sep);
-        if (msg)
+        if (use_cached)
+            buf_appendmap(&fc->out, cs.env, cs.envlen);
+        else if (msg)
             message_write_envelope(&fc->out, msg, 0);
         else
             buf_appendcstr(&fc->out, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
@@ -837,7 +880,9 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     }
     if (req->items & F_BODYSTRUCTURE) {
         buf_printf(&fc->out, "%sBODYSTRUCTURE ", sep);
-        if (msg)
+        if (use_cached)
+            buf_appendmap(&fc->out, cs.bs, cs.bslen);
+        else if (msg)
             message_write_bodystructure(&fc->out, msg, 0, 1);
         else
             buf_appendcstr(&fc->out, "(\"TEXT\" \"PLAIN\" NIL NIL NIL "
@@ -846,7 +891,9 @@ static int fetch_one(struct fetch_ctx *fc, uint32_t msgno, int seen_now)
     }
     if (req->items & F_BODY) {
         buf_printf(&fc->out, "%sBODY ", sep);
-        if (msg)
+        if (use_cached)
+            buf_appendmap(&fc->out, cs.body, cs.bodylen);
+        else if (msg)
             message_write_bodystructure(&fc->out, msg, 0, 0);
         else
             buf_appendcstr(&fc->out, "(\"TEXT\" \"PLAIN\" NIL NIL NIL "
