@@ -337,6 +337,17 @@ static void test_append_read(void)
     CHECK(len == strlen(text) && !memcmp(base, text, len));
     mailbox_unmap_message(base, len);
     CHECK_INTEQ(mailbox_map_message(mb, 9, &base, &len), MAILBOX_ENOENT);
+    /* Read instead of mapped: the same bytes; bigger than the limit
+     * asks the caller to map it; a missing file is ENOENT. */
+    struct buf readbuf = BUF_INITIALIZER;
+    buf_setcstr(&readbuf, "old contents, replaced");
+    CHECK_INTEQ(mailbox_read_message(mb, 1, strlen(text), &readbuf),
+                MAILBOX_OK);
+    CHECK_STREQ(buf_cstring(&readbuf), text);
+    CHECK_INTEQ(mailbox_read_message(mb, 1, strlen(text) - 1, &readbuf),
+                MAILBOX_BADFORMAT);
+    CHECK_INTEQ(mailbox_read_message(mb, 9, 1024, &readbuf), MAILBOX_ENOENT);
+    buf_free(&readbuf);
     CHECK_INTEQ(mailbox_cache_payload(mb, &rec, &base, &len), MAILBOX_OK);
     CHECK_INTEQ(len, 6 + strlen(text));
     CHECK(len >= 6 && !memcmp(base + 6, text, len - 6));
