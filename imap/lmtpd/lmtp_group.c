@@ -21,7 +21,8 @@
  *      appends every ticket waiting in the queue and commits once -- the
  *      commit fsyncs all their files, the cache, the directory and the
  *      records in one round of parallel syncs, so a batch costs about
- *      three device flushes however big it is -- charges quota once (its
+ *      two device flushes however big it is (three when the mailbox had
+ *      no reservation, see mailbox_expect_appends) -- charges quota once (its
  *      sync overlapping the header's), then writes each ticket's result
  *      into its owner's slot and removes the tickets, and only then
  *      releases the queue lock.
