@@ -453,6 +453,23 @@ static int parse_get_options(struct imapd_session *s, struct imapd_cmd *cmd,
     return 0;
 }
 
+/* GETMETADATA's options and the space after them (the '(' already
+ * read); -1 when answered with an error. */
+static int get_options_sp(struct imapd_session *s, struct imapd_cmd *cmd,
+                          long long *maxsize, int *depth)
+{
+    int c;
+
+    if (parse_get_options(s, cmd, maxsize, depth) < 0)
+        return -1;
+    c = prot_getc(s->prot);
+    if (c != ' ') {
+        imapd_args_missing(s, cmd, c);
+        return -1;
+    }
+    return 0;
+}
+
 /* An entry to read: a valid entry name, or "/shared" / "/private" alone
  * (everything of that scope, with DEPTH); either may end in '/' and a
  * wildcard, '*' for every entry below it or '%' for one level below, as
@@ -555,13 +572,8 @@ void cmd_getmetadata(struct imapd_session *s, struct imapd_cmd *cmd)
     }
     c = prot_getc(s->prot);
     if (c == '(') {
-        if (parse_get_options(s, cmd, &g.maxsize, &depth) < 0)
+        if (get_options_sp(s, cmd, &g.maxsize, &depth) < 0)
             goto out;
-        c = prot_getc(s->prot);
-        if (c != ' ') {
-            imapd_args_missing(s, cmd, c);
-            goto out;
-        }
     }
     else {
         prot_ungetc(c, s->prot);
@@ -582,13 +594,8 @@ void cmd_getmetadata(struct imapd_session *s, struct imapd_cmd *cmd)
 
         prot_ungetc(next, s->prot);
         if (next != EOF && isalpha(next)) {
-            if (parse_get_options(s, cmd, &g.maxsize, &depth) < 0)
+            if (get_options_sp(s, cmd, &g.maxsize, &depth) < 0)
                 goto out;
-            c = prot_getc(s->prot);
-            if (c != ' ') {
-                imapd_args_missing(s, cmd, c);
-                goto out;
-            }
             c = prot_getc(s->prot);
         }
     }

@@ -651,6 +651,24 @@ static struct search_program *parse_ret(const char *criteria,
     return prog;
 }
 
+/* Every one of `bad` is refused; with `want_rc`, with that code. */
+static void check_refused(const char *const *bad, size_t n, int want_rc)
+{
+    struct search_return ret;
+    struct search_program *prog;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        prog = parse_ret(bad[i], &ret, NULL, &rc);
+        if (prog)
+            printf("# accepted: \"%s\"\n", bad[i]);
+        CHECK(prog == NULL);
+        if (want_rc)
+            CHECK_INTEQ(rc, want_rc);
+        search_free(&prog);
+    }
+}
+
 static void test_return_options(void)
 {
     static const char *const bad[] = {
@@ -678,13 +696,7 @@ static void test_return_options(void)
     CHECK(prog != NULL);
     CHECK_INTEQ(ret.present, 0);
     search_free(&prog);
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        prog = parse_ret(bad[i], &ret, NULL, &rc);
-        if (prog)
-            printf("# accepted: \"%s\"\n", bad[i]);
-        CHECK(prog == NULL);
-        search_free(&prog);
-    }
+    check_refused(bad, sizeof(bad) / sizeof(bad[0]), 0);
     /* a charset given before the keys (SORT, THREAD) */
     prog = parse_ret("ALL", &ret, "us-ascii", &rc);
     CHECK(prog != NULL);
@@ -743,14 +755,7 @@ static void test_context_options(void)
     CHECK_INTEQ(ret.opts, SEARCH_RETURN_CONTEXT | SEARCH_RETURN_UPDATE |
                           SEARCH_RETURN_COUNT);
     search_free(&prog);
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        prog = parse_ret(bad[i], &ret, NULL, &rc);
-        if (prog)
-            printf("# accepted: \"%s\"\n", bad[i]);
-        CHECK(prog == NULL);
-        CHECK_INTEQ(rc, IMAPPARSE_SYNTAX);
-        search_free(&prog);
-    }
+    check_refused(bad, sizeof(bad) / sizeof(bad[0]), IMAPPARSE_SYNTAX);
 }
 
 static uint32_t odd_uid(void *rock, uint32_t msgno)

@@ -146,13 +146,23 @@ static const struct thread_msg *node_msg(const struct node *n)
     return n ? n->msg : NULL;
 }
 
-static int compare_msgs(const struct thread_msg *a, const struct thread_msg *b)
+/* Sent date, then (with `by_arrival`) arrival, then mailbox order; a
+ * missing message first. */
+static int compare_msgs_by(const struct thread_msg *a,
+                           const struct thread_msg *b, int by_arrival)
 {
     if (!a || !b)
         return a ? 1 : b ? -1 : 0;
     if (a->date != b->date)
         return a->date < b->date ? -1 : 1;
+    if (by_arrival && a->internaldate != b->internaldate)
+        return a->internaldate < b->internaldate ? -1 : 1;
     return a->msgno < b->msgno ? -1 : a->msgno > b->msgno;
+}
+
+static int compare_msgs(const struct thread_msg *a, const struct thread_msg *b)
+{
+    return compare_msgs_by(a, b, 0);
 }
 
 static int compare_nodes(const void *pa, const void *pb)
@@ -477,16 +487,8 @@ static void references(struct forest *f, const struct thread_msg *msgs,
  * sorts REFS threads. */
 static int compare_refs_nodes(const void *pa, const void *pb)
 {
-    const struct thread_msg *a = node_msg(*(const struct node *const *)pa);
-    const struct thread_msg *b = node_msg(*(const struct node *const *)pb);
-
-    if (!a || !b)
-        return a ? 1 : b ? -1 : 0;
-    if (a->date != b->date)
-        return a->date < b->date ? -1 : 1;
-    if (a->internaldate != b->internaldate)
-        return a->internaldate < b->internaldate ? -1 : 1;
-    return a->msgno < b->msgno ? -1 : a->msgno > b->msgno;
+    return compare_msgs_by(node_msg(*(const struct node *const *)pa),
+                           node_msg(*(const struct node *const *)pb), 1);
 }
 
 /* Threads: the newest arrival in them, then the root's mailbox order, a

@@ -1244,27 +1244,39 @@ void mailbox_message_path(const struct mailbox *mb, uint32_t uid,
     buf_printf(path, "%s/%u.", mb->c->dir, uid);
 }
 
-int mailbox_map_message(struct mailbox *mb, uint32_t uid, const char **base,
-                        size_t *len)
+/* Open a message file: its descriptor and size; MAILBOX_ENOENT or
+ * MAILBOX_IOERROR (logged) on failure. */
+static int open_message(struct mailbox *mb, uint32_t uid, int *fdp,
+                        size_t *size)
 {
     struct buf path = BUF_INITIALIZER;
     struct stat st;
-    void *p;
-    int fd;
+    int fd, r = 0;
 
     mailbox_message_path(mb, uid, &path);
     fd = open(buf_cstring(&path), O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0) {
-        int r = errno == ENOENT ? MAILBOX_ENOENT : MAILBOX_IOERROR;
+        r = errno == ENOENT ? MAILBOX_ENOENT : MAILBOX_IOERROR;
         if (r == MAILBOX_IOERROR)
             log_error("%s: %s", buf_cstring(&path), strerror(errno));
         if (fd >= 0)
             close(fd);
-        buf_free(&path);
-        return r;
+        fd = -1;
     }
     buf_free(&path);
-    *len = (size_t)st.st_size;
+    *fdp = fd;
+    *size = fd >= 0 ? (size_t)st.st_size : 0;
+    return r;
+}
+
+int mailbox_map_message(struct mailbox *mb, uint32_t uid, const char **base,
+                        size_t *len)
+{
+    void *p;
+    int fd, r;
+
+    if ((r = open_message(mb, uid, &fd, len)))
+        return r;
     if (!*len) {
         close(fd);
         *base = "";
@@ -1287,38 +1299,30 @@ void mailbox_unmap_message(const char *base, size_t len)
 int mailbox_read_message(struct mailbox *mb, uint32_t uid, size_t max,
                          struct buf *out)
 {
-    struct buf path = BUF_INITIALIZER;
-    struct stat st;
     size_t size;
-    int fd, r = 0;
+    int fd, r;
 
-    mailbox_message_path(mb, uid, &path);
-    fd = open(buf_cstring(&path), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        r = errno == ENOENT ? MAILBOX_ENOENT : MAILBOX_IOERROR;
-        if (r == MAILBOX_IOERROR)
-            log_error("%s: %s", buf_cstring(&path), strerror(errno));
-        goto out;
-    }
-    size = (size_t)st.st_size;
+    if ((r = open_message(mb, uid, &fd, &size)))
+        return r;
     if (size > max) {
-        r = MAILBOX_BADFORMAT;
-        goto out;
+        close(fd);
+        return MAILBOX_BADFORMAT;
     }
     buf_reset(out);
     buf_ensure(out, size + 1);
-    if (size && pread(fd, out->s, size, 0) != (ssize_t)size) {
-        log_error("%s: short read", buf_cstring(&path));
-        r = MAILBOX_IOERROR;
-        goto out;
+    if (size) {
+        ssize_t got = pread(fd, out->s, size, 0);
+        if (got != (ssize_t)size) {
+            if (got >= 0)
+                errno = EIO;    /* shorter than fstat said */
+            close(fd);
+            return io_error(mb->c, "cannot read message");
+        }
     }
+    close(fd);
     out->len = size;
     buf_cstring(out);
-out:
-    if (fd >= 0)
-        close(fd);
-    buf_free(&path);
-    return r;
+    return 0;
 }
 
 int mailbox_cache_payload(struct mailbox *mb, const struct index_record *rec,
